@@ -362,4 +362,15 @@ def one_hot(indices, depth, dtype=None):
     return Tensor(out, dtype=out.dtype)
 
 
+
+
+def cast(x, dtype):
+    """Casts to another float type; the gradient is cast back to the input's dtype."""
+    x = lift(x)
+    dtype = np.dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    return _result(x.data.astype(dtype), (x,), lambda g: (g.astype(x.dtype),), "cast")
+
+
 from numpynet.nn_ops import *  # noqa: E402,F401,F403  (activations and fused losses)

@@ -319,7 +319,7 @@ class Variable(Tensor):
         dtype: float type; default ``config.floatx()``.
     """
 
-    __slots__ = ("path", "_trainable", "regularizer", "constraint")
+    __slots__ = ("path", "_trainable", "_declared_trainable", "regularizer", "constraint")
 
     def __init__(self, value, name=None, path=None, trainable=True, regularizer=None,
                  constraint=None, dtype=None):
@@ -329,6 +329,7 @@ class Variable(Tensor):
         self._trainable = bool(trainable)
         self.regularizer = regularizer
         self.constraint = constraint
+        self._declared_trainable = bool(trainable)
 
     @property
     def trainable(self):

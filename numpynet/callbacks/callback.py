@@ -1,0 +1,118 @@
+"""The callback protocol: hooks that ``fit``, ``evaluate`` and ``predict`` call, as in Keras."""
+
+
+class Callback:
+    """Base class of callbacks. Override the hooks you need; each receives Keras' ``logs`` dict.
+
+    Attributes:
+        model: the model being trained (set by ``set_model``).
+        params: ``{"verbose", "epochs", "steps"}`` (set by ``set_params``).
+    """
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_params(self, params):
+        self.params = params
+
+    def set_model(self, model):
+        self.model = model
+
+    def on_train_begin(self, logs=None):
+        """Called once at the start of ``fit``."""
+
+    def on_train_end(self, logs=None):
+        """Called once at the end of ``fit`` with the last epoch's logs."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Called at the start of each epoch (0-based)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Called at the end of each epoch with training and ``val_`` metrics."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        """Called before each training batch."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        """Called after each training batch with the running means of loss and metrics."""
+
+    def on_train_batch_gradients(self, batch, gradients):
+        """numpynet extra: called after backward and *before* the optimizer update.
+
+        Args:
+            batch: batch index within the epoch.
+            gradients: dict ``weight path -> gradient array`` (read-only: do not modify).
+        """
+
+    def on_test_begin(self, logs=None):
+        """Called at the start of ``evaluate`` (and of validation inside ``fit``)."""
+
+    def on_test_end(self, logs=None):
+        """Called at the end of ``evaluate`` with its results."""
+
+    def on_test_batch_begin(self, batch, logs=None):
+        """Called before each evaluation batch."""
+
+    def on_test_batch_end(self, batch, logs=None):
+        """Called after each evaluation batch."""
+
+    def on_predict_begin(self, logs=None):
+        """Called at the start of ``predict``."""
+
+    def on_predict_end(self, logs=None):
+        """Called at the end of ``predict``."""
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        """Called before each prediction batch."""
+
+    def on_predict_batch_end(self, batch, logs=None):
+        """Called after each prediction batch with ``{"outputs": ...}``."""
+
+
+_HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+
+
+class CallbackList:
+    """Calls every hook on a list of callbacks, in order.
+
+    Args:
+        callbacks: list of :class:`Callback`.
+        add_history: add a :class:`History` callback (``fit`` does).
+        add_progbar: add a :class:`ProgbarLogger` (when ``verbose`` is not 0).
+        model: the model to attach.
+        **params: ``verbose``, ``epochs``, ``steps`` passed to ``set_params``.
+    """
+
+    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
+                 **params):
+        from numpynet.callbacks.history import History
+        from numpynet.callbacks.progbar import ProgbarLogger
+
+        self.callbacks = list(callbacks or [])
+        for callback in self.callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError(f"callbacks must be nn.callbacks.Callback instances, got "
+                                f"{type(callback).__name__}.")
+        if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
+            self.callbacks.append(ProgbarLogger())
+        if add_history and not any(isinstance(c, History) for c in self.callbacks):
+            self.callbacks.append(History())
+        self.model = model
+        self.params = params
+        for callback in self.callbacks:
+            callback.set_params(params)
+            if model is not None:
+                callback.set_model(model)
+
+    def __iter__(self):
+        return iter(self.callbacks)
+
+    def __getattr__(self, name):
+        if name not in _HOOKS:
+            raise AttributeError(name)
+
+        def call_all(*args, **kwargs):
+            for callback in self.callbacks:
+                getattr(callback, name)(*args, **kwargs)
+        return call_all

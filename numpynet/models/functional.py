@@ -1,0 +1,221 @@
+"""The functional ``Model``: a graph of layer calls from ``Input`` tensors to outputs.
+
+``Model(inputs, outputs)`` walks the nodes from the outputs back to the inputs, orders them so
+every layer runs after the layers it depends on, and checks the graph (disconnected inputs,
+cycles, duplicate names). Running the model replays those calls on real arrays, which records
+the tape. Because a model is a layer, it can be called inside another model.
+"""
+
+from numpynet.layers.input_layer import InputLayer
+from numpynet.layers.layer import Layer
+from numpynet.layers.symbolic import SymbolicTensor, flatten, map_structure, pack_like
+from numpynet.models.training import Trainer
+
+
+class Model(Trainer, Layer):
+    """A functional model with one or several inputs and outputs.
+
+    Args:
+        inputs: an ``Input`` tensor, or a list or dict of them.
+        outputs: a symbolic tensor reachable from ``inputs``, or a list or dict of them.
+        name: model name (default ``functional``, ``functional_1``...).
+
+    Example:
+        >>> x = nn.Input((784,))
+        >>> code = nn.layers.Dense(32, activation="relu", name="encoder")(x)
+        >>> model = nn.Model(x, nn.layers.Dense(784, activation="sigmoid", name="decoder")(code))
+        >>> encoder = nn.Model(model.inputs, model.get_layer("encoder").output)
+    """
+
+    def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+        if inputs is None or outputs is None:
+            raise ValueError("Model needs both `inputs` and `outputs` (the functional API), "
+                             "or use nn.Sequential([...]).")
+        Layer.__init__(self, name=name or _default_name(type(self)), **kwargs)
+        Trainer.__init__(self)
+        self._init_graph(inputs, outputs)
+
+    def _init_graph(self, inputs, outputs):
+        self._input_struct = _standardize_struct(inputs)
+        self._output_struct = _standardize_struct(outputs)
+        self.inputs = flatten(self._input_struct)
+        self.outputs = flatten(self._output_struct)
+        for where, tensors in (("inputs", self.inputs), ("outputs", self.outputs)):
+            for t in tensors:
+                if not isinstance(t, SymbolicTensor):
+                    raise TypeError(
+                        f"Model {where} must be symbolic tensors built from nn.Input(...); "
+                        f"got {type(t).__name__}."
+                    )
+        for t in self.inputs:
+            if not isinstance(t._history[0], InputLayer):
+                raise ValueError(f"Model inputs must come from nn.Input(); {t.name!r} is the "
+                                 f"output of layer {t._history[0].name!r}.")
+        self._nodes = _graph_nodes(self.inputs, self.outputs)
+        self._layers = _unique([node.layer for node in self._nodes])
+        _check_unique_names(self._layers)
+        self.built = True
+
+    # ---------------------------------------------------------------- structure
+    @property
+    def layers(self):
+        """The layers of the model in the order they run (``InputLayer`` first)."""
+        return list(self._layers)
+
+    def _sublayers(self):
+        return [layer for layer in self._layers if not isinstance(layer, InputLayer)] + \
+            list(self._tracked)
+
+    @property
+    def input_names(self):
+        return [t._history[0].name for t in self.inputs]
+
+    @property
+    def output_names(self):
+        return [t._history[0].name for t in self.outputs]
+
+    def get_layer(self, name=None, index=None):
+        """Returns a layer by name or by index in ``layers``.
+
+        Raises:
+            ValueError: if no layer has that name (the message lists the layer names).
+        """
+        if index is not None:
+            if not -len(self._layers) <= index < len(self._layers):
+                raise ValueError(f"Model {self.name!r} has {len(self._layers)} layers; "
+                                 f"index {index} is out of range.")
+            return self._layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name!r} in model {self.name!r}. Existing layers are: "
+                         f"{[layer.name for layer in self._layers]}.")
+
+    # ---------------------------------------------------------------- running
+    def call(self, inputs, training=None):
+        """Runs the graph on real tensors (recording the tape when gradients are enabled)."""
+        flat = self._flatten_inputs(inputs)
+        values = {id(t): v for t, v in zip(self.inputs, flat)}
+        for node in self._nodes:
+            if node.is_input:
+                continue
+            arguments = map_structure(lambda t: values[id(t)], node.arguments)
+            kwargs = dict(node.kwargs)
+            kwargs.setdefault("training", training)
+            outputs = node.layer(arguments, **kwargs)
+            for tensor, value in zip(node.outputs, flatten(outputs)):
+                values[id(tensor)] = value
+        return pack_like(self._output_struct, [values[id(t)] for t in self.outputs])
+
+    def _flatten_inputs(self, inputs):
+        """Orders the given inputs as ``self.inputs`` (accepts a single value, list or dict)."""
+        if isinstance(inputs, dict):
+            names = self.input_names
+            missing = [n for n in names if n not in inputs]
+            extra = [k for k in inputs if k not in names]
+            if missing or extra:
+                raise ValueError(f"Model {self.name!r} expects inputs named {names}; missing "
+                                 f"{missing}, unexpected {extra}.")
+            return [inputs[n] for n in names]
+        flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(flat) != len(self.inputs):
+            raise ValueError(f"Model {self.name!r} expects {len(self.inputs)} input(s) "
+                             f"{self.input_names}, but it received {len(flat)}.")
+        return flat
+
+    def compute_output_shape(self, input_shape):
+        return map_structure(lambda t: t.shape, self._output_struct)
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    # ---------------------------------------------------------------- config
+    def get_config(self):
+        from numpynet.models.serialization import functional_config
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from numpynet.models.serialization import functional_from_config
+        return functional_from_config(cls, config, custom_objects)
+
+    def summary(self, line_length=None, print_fn=None):
+        """Prints Keras' summary table (layers, output shapes, parameters, connections)."""
+        from numpynet.models.summary import print_summary
+        print_summary(self, line_length=line_length, print_fn=print_fn)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} layers={len(self._layers)}>"
+
+
+def _default_name(cls):
+    from numpynet.layers.layer import snake_case, unique_name
+    return unique_name("functional" if cls is Model else snake_case(cls.__name__))
+
+
+def _standardize_struct(structure):
+    if isinstance(structure, tuple):
+        structure = list(structure)
+    if isinstance(structure, list) and len(structure) == 1:
+        return structure[0]
+    return structure
+
+
+def _graph_nodes(inputs, outputs):
+    """Nodes needed to compute ``outputs`` from ``inputs``, in an order where parents come first.
+
+    Raises:
+        ValueError: for a graph that needs a tensor the inputs cannot produce ("disconnected"),
+            or that contains a cycle.
+    """
+    input_ids = {id(t) for t in inputs}
+    order, state = [], {}  # state: 1 = on the current path, 2 = done
+    for output in outputs:
+        stack = [(output.node, False)]
+        while stack:
+            node, children_done = stack.pop()
+            if children_done:
+                state[id(node)] = 2
+                order.append(node)
+                continue
+            if state.get(id(node)) == 2:
+                continue
+            if state.get(id(node)) == 1:
+                raise ValueError(f"The graph contains a cycle through layer {node.layer.name!r}.")
+            state[id(node)] = 1
+            stack.append((node, True))
+            if node.is_input and id(node.outputs[0]) not in input_ids:
+                raise ValueError(
+                    f"Graph disconnected: cannot find the value of tensor {node.outputs[0].name!r}"
+                    f" (the Input {node.layer.name!r}); it is not among the model's inputs "
+                    f"{[t.name for t in inputs]}."
+                )
+            for parent in node.inputs:
+                if state.get(id(parent.node)) == 1:
+                    raise ValueError(
+                        f"The graph contains a cycle through layer {parent.node.layer.name!r}.")
+                stack.append((parent.node, False))
+    used_inputs = {id(n.outputs[0]) for n in order if n.is_input}
+    for t in inputs:  # an input nothing depends on still belongs to the model
+        if id(t) not in used_inputs:
+            order.insert(0, t.node)
+    return order
+
+
+def _unique(items):
+    seen, result = set(), []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            result.append(item)
+    return result
+
+
+def _check_unique_names(layers):
+    counts = {}
+    for layer in layers:
+        counts[layer.name] = counts.get(layer.name, 0) + 1
+    for name, count in counts.items():
+        if count > 1:
+            raise ValueError(f'The name "{name}" is used {count} times in the model. '
+                             "All layer names should be unique.")
