@@ -48,8 +48,11 @@ class CompiledLoss:
 
     def __init__(self, loss, loss_weights, output_names):
         self.output_names = list(output_names)
-        self.losses = [None if item is None else losses_module.get(item)
-                       for item in _per_output(loss, self.output_names, "loss")]
+        self._specs = _per_output(loss, self.output_names, "loss")
+        for spec in self._specs:  # fail at compile time on an unknown name
+            if isinstance(spec, str) and spec.lower() not in ("crossentropy", "ce"):
+                losses_module.get(spec)
+        self.losses = None  # resolved at the first batch: "crossentropy" needs the shapes
         weights = _per_output(loss_weights, self.output_names, "loss_weights")
         self.weights = [1.0 if w is None else float(w) for w in weights]
         self._total = _WeightedMean()
@@ -57,6 +60,7 @@ class CompiledLoss:
 
     def __call__(self, y_true, y_pred, sample_weight, batch_size):
         """Returns the weighted total loss (a scalar Tensor) and each output's loss."""
+        self.resolve(y_true, y_pred)
         if all(loss is None for loss in self.losses):
             raise ValueError("No loss to compute: pass `loss=` to compile().")
         per_output, total = [], None
@@ -71,13 +75,19 @@ class CompiledLoss:
             total = term if total is None else total + term
         return total, per_output
 
+    def resolve(self, y_true, y_pred):
+        """Turns each output's loss identifier into a Loss object (once), as Keras' get_loss."""
+        if self.losses is None:
+            self.losses = [losses_module.get_loss(spec, y_true[i], y_pred[i])
+                           for i, spec in enumerate(self._specs)]
+
     def track_total(self, value, batch_size):
         self._total.update(value, batch_size)
 
     def results(self):
         logs = {"loss": self._total.result()}
         if len(self.output_names) > 1:
-            for name, loss, tracker in zip(self.output_names, self.losses, self._outputs):
+            for name, loss, tracker in zip(self.output_names, self.losses or [], self._outputs):
                 if loss is not None:
                     logs[f"{name}_loss"] = tracker.result()
         return logs
@@ -88,6 +98,7 @@ class CompiledLoss:
 
     def check_targets(self, y, outputs):
         """Checks labels against what each output's loss expects, once per ``fit``."""
+        self.resolve(y, [np.empty((1,) + tuple(s or 1 for s in o.shape[1:])) for o in outputs])
         for i, (loss, target, output) in enumerate(zip(self.losses, y, outputs)):
             name = _loss_name(loss)
             label = f"y[{self.output_names[i]!r}]" if len(y) > 1 else "y"
