@@ -1,7 +1,8 @@
 """Global numeric settings: the default float type and the fuzz factor, as in `keras.config`."""
 
 _FLOATX = "float32"
-_EPSILON = 1e-7  # keras.config.epsilon(): the clip in cross-entropy and the default optimizer epsilon
+# keras.config.epsilon(): the clip of cross-entropy and the default optimizer epsilon
+_EPSILON = 1e-7
 _VALID_FLOATX = ("float16", "float32", "float64")
 
 

@@ -21,7 +21,7 @@ class GradientCheckError(AssertionError):
 
 
 def numerical_gradient(fn, inputs, index, eps=1e-6):
-    """Central-difference gradient of the scalar ``fn(*inputs)`` with respect to ``inputs[index]``."""
+    """Central-difference gradient of the scalar ``sum(fn(*inputs))`` w.r.t. ``inputs[index]``."""
     inputs = [np.array(x, dtype=np.float64) for x in inputs]
     x = inputs[index]
     grad = np.zeros_like(x)
@@ -89,8 +89,10 @@ def check_grads(fn, *inputs, eps=1e-6, rtol=1e-5, atol=1e-7, directions=3, eleme
             numeric = numerical_gradient(projected, arrays, k, eps)
             if not np.allclose(analytic[k], numeric, rtol=rtol * 10, atol=atol * 10):
                 worst = np.unravel_index(np.argmax(np.abs(analytic[k] - numeric)), x.shape)
+                worst = tuple(int(i) for i in worst)  # (2,) rather than (np.int64(2),)
                 raise GradientCheckError(
-                    f"gradient of input {k} (shape {x.shape}) at element {worst}: backprop "
-                    f"gives {analytic[k][worst]!r}, finite differences give {numeric[worst]!r}."
+                    f"gradient of input {k} (shape {x.shape}) at element {worst}: backprop gives "
+                    f"{float(analytic[k][worst])!r}, finite differences give "
+                    f"{float(numeric[worst])!r}."
                 )
     return analytic

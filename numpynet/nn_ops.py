@@ -28,6 +28,11 @@ def _lift(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+def _lift_like(labels, logits):
+    """Constant labels take the logits' dtype (float64 labels must not be rounded to float32)."""
+    return labels if isinstance(labels, Tensor) else Tensor(labels, dtype=logits.dtype)
+
+
 def relu(x):
     x = _lift(x)
     # relu'(x) = 1 where x > 0, else 0 (0 at x = 0, as tf.nn.relu)
@@ -51,6 +56,7 @@ def leaky_relu(x, negative_slope=0.2):
 
 def elu(x, alpha=1.0):
     x = _lift(x)
+    alpha = float(alpha)  # a NumPy float64 alpha would upcast a float32 result
     positive = x.data > 0
     out = np.where(positive, x.data, alpha * np.expm1(np.minimum(x.data, 0)))
     # f'(x) = 1 for x > 0, alpha·eˣ = f(x) + alpha otherwise
@@ -59,7 +65,12 @@ def elu(x, alpha=1.0):
 
 def selu(x):
     """Scaled ELU with the self-normalising constants of Klambauer et al. (2017)."""
-    return elu(x, SELU_ALPHA) * SELU_SCALE
+    x = _lift(x)
+    negative = x.data < 0
+    out = SELU_SCALE * np.where(negative, SELU_ALPHA * np.expm1(np.minimum(x.data, 0)), x.data)
+    # f'(x) = scale for x >= 0 (slope `scale` at 0, as tf.nn.selu), f(x) + scale·alpha below 0
+    return _result(out, (x,), lambda g: (np.where(negative, g * (out + SELU_SCALE * SELU_ALPHA),
+                                                  g * SELU_SCALE),), "selu")
 
 
 def sigmoid(x):
@@ -177,7 +188,8 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1):
     Returns:
         A tensor of the logits' shape without ``axis``.
     """
-    labels, logits = _lift(labels), _lift(logits)
+    logits = _lift(logits)
+    labels = _lift_like(labels, logits)
     shifted = logits.data - np.max(logits.data, axis=axis, keepdims=True)
     log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
     loss = -np.sum(labels.data * log_probs, axis=axis)
@@ -194,6 +206,11 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits):
     """Per-sample cross-entropy with integer ``labels`` over the last axis of ``logits``."""
     logits = _lift(logits)
     labels = np.asarray(getattr(labels, "data", labels)).astype(np.int64)
+    classes = logits.shape[-1]
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)][0]
+        raise ValueError(f"sparse_softmax_cross_entropy_with_logits: label {bad} is out of range: "
+                         f"the logits have {classes} classes, so labels must be in [0, {classes}).")
     shifted = logits.data - np.max(logits.data, axis=-1, keepdims=True)
     log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
     picked = np.take_along_axis(log_probs, labels[..., None], axis=-1)[..., 0]
@@ -210,7 +227,8 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits):
 
 def sigmoid_cross_entropy_with_logits(labels, logits):
     """Elementwise ``-z·log σ(x) - (1-z)·log(1-σ(x))`` in tf.nn's overflow-free form."""
-    labels, logits = _lift(labels), _lift(logits)
+    logits = _lift(logits)
+    labels = _lift_like(labels, logits)
     x, z = logits.data, labels.data
     loss = np.maximum(x, 0) - x * z + np.log1p(np.exp(-np.abs(x)))
 

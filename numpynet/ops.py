@@ -69,7 +69,7 @@ def power(a, b):
 
     def vjp(g):
         # d(a^b)/da = b·a^(b-1);  d(a^b)/db = a^b·log(a), defined where a > 0
-        ga = g * b.data * a.data ** (b.data - 1)
+        ga = g * b.data * a.data ** (b.data - 1) if a.requires_grad else None
         gb = None
         if b.requires_grad:
             positive = a.data > 0
@@ -139,6 +139,9 @@ def minimum(a, b):
 
 def clip(x, min_value, max_value):
     x = lift(x)
+    # bounds take x's dtype: a NumPy float64 bound would upcast a float32 result
+    min_value, max_value = (np.asarray(getattr(v, "data", v), x.dtype)
+                            for v in (min_value, max_value))
     inside = (x.data >= min_value) & (x.data <= max_value)
     # the gradient passes where x is inside [min, max] (bounds included, as tf.clip_by_value)
     return _result(np.clip(x.data, min_value, max_value), (x,), lambda g: (g * inside,), "clip")
@@ -167,6 +170,13 @@ def matmul(a, b):
             f"({a.shape[-1] if a.ndim else 'scalar'}) must equal the "
             f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the second."
         )
+    try:
+        out = a.data @ b.data
+    except ValueError:
+        raise ValueError(
+            f"matmul: cannot multiply shapes {a.shape} and {b.shape}: their batch axes "
+            f"{a.shape[:-2]} and {b.shape[:-2]} do not broadcast."
+        ) from None
 
     def vjp(g):
         A, B = a.data, b.data
@@ -179,7 +189,7 @@ def matmul(a, b):
         # C = A B:  dA = G Bᵀ,  dB = Aᵀ G  (transposes are views: no copies)
         return g @ np.swapaxes(B, -1, -2), np.swapaxes(A, -1, -2) @ g
 
-    return _result(a.data @ b.data, (a, b), vjp, "matmul")
+    return _result(out, (a, b), vjp, "matmul")
 
 
 # ---------------------------------------------------------------------- reductions
@@ -265,7 +275,8 @@ def reshape(x, shape):
 
 def transpose(x, axes=None):
     x = lift(x)
-    inverse = None if axes is None else tuple(np.argsort(axes))
+    # axes are taken modulo ndim first: argsort of (-1, 0, 1) would not invert (2, 0, 1)
+    inverse = None if axes is None else tuple(np.argsort([a % x.ndim for a in axes]))
     # transposing back with the inverse permutation routes each gradient to its element
     return _result(np.transpose(x.data, axes), (x,), lambda g: (np.transpose(g, inverse),),
                    "transpose")
@@ -353,8 +364,11 @@ def _take_nd(x, indices, axis):
 def one_hot(indices, depth, dtype=None):
     """One-hot encodes integer ``indices`` (no gradient: labels are constants)."""
     indices = np.asarray(getattr(indices, "data", indices))
-    if indices.size and (indices.dtype.kind == "f" and np.any(indices != np.round(indices))):
-        raise ValueError(f"one_hot expects integer class indices, got values like {indices.flat[0]}.")
+    fractional = indices[indices != np.round(indices)] if indices.dtype.kind == "f" else ()
+    if len(fractional):
+        raise ValueError(
+            f"one_hot expects integer class indices, got values like {fractional[0]}."
+        )
     indices = indices.astype(np.int64)
     out = np.zeros(indices.shape + (depth,), dtype=dtype or Tensor(0.0).dtype)
     valid = (indices >= 0) & (indices < depth)  # out-of-range indices give all zeros, as Keras

@@ -49,7 +49,7 @@ def is_grad_enabled():
 
 
 def as_array(data, dtype=None):
-    """Converts ``data`` to an ndarray of ``dtype`` (default: ``config.floatx()``), copying only if needed."""
+    """Converts ``data`` to an ndarray of ``dtype`` (default ``config.floatx()``) if needed."""
     dtype = np.dtype(dtype or config.floatx())
     if isinstance(data, Tensor):
         data = data.data
@@ -57,7 +57,7 @@ def as_array(data, dtype=None):
     if array.dtype.kind in "OSUV":
         raise TypeError(
             f"Cannot make a numeric tensor from data of dtype {array.dtype} "
-            f"(expected numbers, got e.g. {array.flat[0]!r} )." if array.size else
+            f"(expected numbers, got e.g. {array.flat[:1].tolist()[0]!r})." if array.size else
             f"Cannot make a numeric tensor from data of dtype {array.dtype}."
         )
     return array if array.dtype == dtype else array.astype(dtype)
@@ -218,7 +218,7 @@ class Tensor:
                 grads[id(parent)] = pg if previous is None else previous + pg
 
     def _topological_order(self):
-        """Returns the tensors this one depends on, each after all of its parents (iterative DFS)."""
+        """Returns the tensors this one depends on, each after its parents (iterative DFS)."""
         order, visited, stack = [], set(), [(self, False)]
         while stack:
             node, parents_done = stack.pop()
@@ -359,6 +359,8 @@ def unbroadcast(grad, shape):
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
+    if extra < 0:  # not a broadcast of `shape`: leave it for _check_grad to report
+        return grad
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)

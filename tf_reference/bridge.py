@@ -197,8 +197,8 @@ def _numpynet_functional(keras_model, config):
             progress = True
         if not progress:
             raise BridgeError(f"Cannot replay the Keras graph of {keras_model.name!r}.")
-    inputs = [_resolve_history(ref, produced) for ref in config["input_layers"]]
-    outputs = [_resolve_history(ref, produced) for ref in config["output_layers"]]
+    inputs = [_resolve_history(ref, produced) for ref in _refs(config["input_layers"])]
+    outputs = [_resolve_history(ref, produced) for ref in _refs(config["output_layers"])]
     return nn.Model(inputs if len(inputs) > 1 else inputs[0],
                     outputs if len(outputs) > 1 else outputs[0], name=keras_model.name)
 
@@ -210,6 +210,11 @@ def _resolve(arg, produced):
     if isinstance(arg, list):
         return [_resolve(a, produced) for a in arg]
     return arg
+
+
+def _refs(value):
+    """Keras writes one input as ``[name, node, index]`` and several as a list of those."""
+    return [value] if value and isinstance(value[0], str) else value
 
 
 def _resolve_history(ref, produced):

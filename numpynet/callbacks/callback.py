@@ -112,7 +112,20 @@ class CallbackList:
         if name not in _HOOKS:
             raise AttributeError(name)
 
-        def call_all(*args, **kwargs):
+        if name == "on_train_batch_gradients":
+            def call_all(batch, gradients):
+                for callback in self.callbacks:
+                    callback.on_train_batch_gradients(batch, gradients)
+            return call_all
+        indexed = "batch" in name or "epoch" in name
+
+        def call_all(*args, logs=None):
+            # As Keras' CallbackList: every callback receives the same logs dict (so keys a
+            # callback adds, like "learning_rate", reach History), never None.
+            index, logs_arg = (args[0], args[1:]) if indexed else (None, args)
+            logs = logs_arg[0] if logs_arg else logs
+            logs = {} if logs is None else logs
             for callback in self.callbacks:
-                getattr(callback, name)(*args, **kwargs)
+                hook = getattr(callback, name)
+                hook(index, logs) if indexed else hook(logs)
         return call_all

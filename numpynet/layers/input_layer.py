@@ -14,8 +14,8 @@ class InputLayer(Layer):
         dtype: float type (default ``config.floatx()``).
     """
 
-    def __init__(self, shape=None, batch_size=None, name=None, dtype=None, **kwargs):
-        batch_shape = kwargs.pop("batch_shape", None)
+    def __init__(self, shape=None, batch_size=None, name=None, dtype=None, batch_shape=None,
+                 **kwargs):
         super().__init__(name=name, dtype=dtype, **kwargs)
         if batch_shape is None:
             if shape is None:
@@ -23,7 +23,8 @@ class InputLayer(Layer):
             shape = (shape,) if isinstance(shape, int) else tuple(shape)
             batch_shape = (batch_size,) + shape
         if any(s is not None and (not isinstance(s, int) or s <= 0) for s in batch_shape[1:]):
-            raise ValueError(f"Input shape must be positive integers or None, got {batch_shape[1:]}.")
+            raise ValueError(
+                f"Input shape must be positive integers or None, got {batch_shape[1:]}.")
         self.batch_shape = tuple(batch_shape)
         self.built = True
         tensor = SymbolicTensor(self.batch_shape, self.dtype, name=self.name)

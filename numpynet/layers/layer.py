@@ -11,7 +11,12 @@ import numpy as np
 
 from numpynet import config, initializers, regularizers
 from numpynet.layers.symbolic import (
-    Node, SymbolicTensor, flatten, is_symbolic, map_structure, pack_like,
+    Node,
+    SymbolicTensor,
+    flatten,
+    is_symbolic,
+    map_structure,
+    pack_like,
 )
 from numpynet.tensor import Tensor, Variable, no_grad
 
@@ -159,7 +164,8 @@ class Layer:
         for variable, value in zip(ours, weights):
             value = np.asarray(value)
             if value.shape != variable.shape:
-                problems.append(f"{variable.path}: expected shape {variable.shape}, got {value.shape}")
+                problems.append(
+                    f"{variable.path}: expected shape {variable.shape}, got {value.shape}")
             elif value.dtype.kind not in "fiu":
                 problems.append(f"{variable.path}: expected numbers, got dtype {value.dtype}")
         if problems:

@@ -1,4 +1,4 @@
-"""Regularization layers: ``Dropout``, ``GaussianNoise``, ``GaussianDropout``, ``ActivityRegularization``.
+"""Regularization layers: ``Dropout``, ``GaussianNoise``, ``GaussianDropout`` and friends.
 
 The random layers act only in training (``training=True``, which ``fit`` passes); called with
 ``training=None`` or ``False`` they return their input unchanged, as in Keras. Their noise is an
@@ -10,8 +10,7 @@ import math
 
 import numpy as np
 
-from numpynet import regularizers, rng
-from numpynet import ops
+from numpynet import ops, regularizers, rng
 from numpynet.layers.layer import Layer
 
 

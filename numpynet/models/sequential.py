@@ -67,7 +67,7 @@ class Sequential(Model):
         self._has_graph = True
 
     def build(self, input_shape=None):
-        """Builds the graph for inputs of ``input_shape`` (with batch axis, e.g. ``(None, 784)``)."""
+        """Builds the graph for inputs of ``input_shape`` (with batch axis: ``(None, 784)``)."""
         if self._has_graph:
             return
         if input_shape is None:

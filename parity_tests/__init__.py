@@ -1,0 +1,1 @@
+"""Parity tests: numpynet against live Keras 3 (TensorFlow backend) on the same weights and data."""
