@@ -4,8 +4,8 @@ A schedule is a callable ``schedule(step) -> float``. An optimizer built with a 
 it at ``optimizer.iterations``, the number of updates already applied, so the first update uses
 ``schedule(0)`` (Keras' ``BaseOptimizer._get_current_learning_rate``).
 
-The arithmetic is done in ``config.floatx()`` (float32 by default) as Keras does, so the values
-match Keras to the last bit, and returned as a Python float.
+The arithmetic is done in float32, as Keras does even when floatx is float64 (TensorFlow makes
+float32 tensors of the Python-float arguments), and the result is returned as a Python float.
 
 Example:
     >>> lr = schedules.ExponentialDecay(0.1, decay_steps=100, decay_rate=0.5)
@@ -18,11 +18,10 @@ import math
 
 import numpy as np
 
-from numpynet import config
-
 
 def _floatx():
-    return np.dtype(config.floatx()).type
+    """The computing type: float32, as ``tf.convert_to_tensor`` of a Python float."""
+    return np.float32
 
 
 def _check_decay_steps(decay_steps, name="decay_steps"):

@@ -160,6 +160,18 @@ def test_early_stopping_warns_when_the_monitor_is_missing_and_rejects_unknown_di
         EarlyStopping(mode="up")
 
 
+def test_auto_mode_follows_the_metric_direction():
+    x, y = tiny_data()
+    model = tiny_model()
+    model.compile("sgd", "mse", metrics=["mae"])
+    model.fit(x, y, epochs=1, verbose=0)  # builds the metric objects
+    metric = model.compiled_metrics._named()[0][1]
+    metric._direction = "up"  # as Keras' accuracy metrics: bigger is better
+    assert feed(EarlyStopping("val_mae", patience=1), [0.5, 0.4], "val_mae", model) == 1
+    metric._direction = "down"
+    assert feed(EarlyStopping("val_mae", patience=1), [0.5, 0.4], "val_mae", model) is None
+
+
 # ---------------------------------------------------------------- ReduceLROnPlateau
 def lr_trajectory(callback, values, lr=1.0):
     model = tiny_model(nn.optimizers.SGD(learning_rate=lr))
@@ -218,6 +230,12 @@ def test_learning_rate_scheduler_rejects_a_non_float():
     with pytest.raises(ValueError, match="output of the `schedule` function should be a float. "
                                          "Got: 1"):
         tiny_model().fit(x, y, verbose=0, callbacks=[LearningRateScheduler(lambda e, lr: 1)])
+    model = tiny_model()
+    model.optimizer = object()
+    with pytest.raises(ValueError, match='Optimizer must have a "learning_rate" attribute.'):
+        scheduler = LearningRateScheduler(lambda e, lr: lr)
+        scheduler.set_model(model)
+        scheduler.on_epoch_begin(0)
 
 
 # ---------------------------------------------------------------- ModelCheckpoint
@@ -268,6 +286,21 @@ def test_model_checkpoint_errors(tmp_path):
     (tmp_path / "d.npz").mkdir()
     with pytest.raises(OSError, match="Please specify a non-directory filepath"):
         feed(ModelCheckpoint(str(tmp_path / "d.npz"), save_weights_only=True), [1.0])
+
+
+def test_model_checkpoint_messages_and_warnings(tmp_path, capsys):
+    check = ModelCheckpoint(str(tmp_path / "w.npz"), save_best_only=True,
+                            save_weights_only=True, verbose=1)
+    feed(check, [0.5, 0.7])
+    out = capsys.readouterr().out
+    assert "Epoch 1: val_loss improved from None to 0.50000, saving model to" in out
+    assert "Epoch 2: val_loss did not improve from 0.50000" in out
+    with pytest.warns(UserWarning, match="Can save best model only with val_loss available"):
+        feed(ModelCheckpoint(str(tmp_path / "w.npz"), save_best_only=True,
+                             save_weights_only=True), [0.5], monitor="loss")
+    with pytest.warns(UserWarning, match="when `monitor` is a scalar value"):
+        feed(ModelCheckpoint(str(tmp_path / "w.npz"), save_best_only=True,
+                             save_weights_only=True), [np.ones(2)])
 
 
 # ---------------------------------------------------------------- CSVLogger
@@ -406,6 +439,11 @@ def test_backup_and_restore_keeps_the_backup_on_request_and_reports_problems(tmp
     (backup_dir / "latest.backup.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="BackupAndRestore: cannot read the backup"):
         model.fit(x, y, verbose=0, callbacks=[BackupAndRestore(backup_dir)])
+    unbuilt = nn.Sequential([nn.layers.Dense(1)])
+    backup = BackupAndRestore(backup_dir)
+    backup.set_model(unbuilt)
+    with pytest.raises(ValueError, match="your model must be built before you call `fit\\(\\)`"):
+        backup.on_train_begin()
     with pytest.raises(ValueError, match="Empty `backup_dir` argument passed"):
         BackupAndRestore("")
     with pytest.raises(ValueError, match="Received: save_freq=daily"):

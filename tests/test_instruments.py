@@ -87,6 +87,10 @@ def test_activation_stats_follow_chosen_layers_and_check_arguments():
     assert list(stats.history["train"]) == ["hidden"] and stats.outputs == {}
     with pytest.raises(ValueError, match="`data` must be a non-empty dict name -> inputs"):
         ActivationStats(x)
+    unbuilt = ActivationStats({"train": x})
+    unbuilt.set_model(nn.Sequential([nn.layers.Dense(1)]))
+    with pytest.raises(ValueError, match="ActivationStats: model .* is not built"):
+        unbuilt.on_train_begin()
     with pytest.raises(ValueError, match="No such layer: 'missing'"):
         model.fit(x, y, verbose=0, callbacks=[ActivationStats({"train": x}, layers=["missing"])])
 
@@ -154,3 +158,14 @@ def test_gradient_tracker_per_epoch_is_the_mean_over_batches():
     with pytest.raises(ValueError, match="GradientTracker: freq must be 'epoch' or 'batch', "
                                          "got 'step'"):
         GradientTracker(freq="step")
+
+
+def test_activation_stats_on_a_sequential_model_built_by_fit():
+    model = nn.Sequential([nn.layers.Dense(4, activation="tanh", name="t"), nn.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x = np.linspace(-1, 1, 12, dtype="float32").reshape(4, 3)
+    stats = ActivationStats({"train": x}, layers=["t"], record_initial=False)
+    model.fit(x, x[:, :1], epochs=1, verbose=0, callbacks=[stats])
+    kernel, bias = model.get_layer("t").get_weights()
+    assert stats.history["train"]["t"]["mean"][0] == pytest.approx(
+        float(np.mean(np.tanh(x @ kernel + bias))), rel=1e-5)

@@ -1,5 +1,7 @@
 """The callback protocol: hooks that ``fit``, ``evaluate`` and ``predict`` call, as in Keras."""
 
+import numpy as np
+
 
 class Callback:
     """Base class of callbacks. Override the hooks you need; each receives Keras' ``logs`` dict.
@@ -120,12 +122,20 @@ class CallbackList:
         indexed = "batch" in name or "epoch" in name
 
         def call_all(*args, logs=None):
-            # As Keras' CallbackList: every callback receives the same logs dict (so keys a
-            # callback adds, like "learning_rate", reach History), never None.
+            # As Keras' CallbackList (pythonify_logs): one fresh dict per hook call, keys
+            # sorted, numbers as Python floats; every callback gets that same dict, so keys
+            # one adds (LearningRateScheduler's "learning_rate") reach the next (History).
             index, logs_arg = (args[0], args[1:]) if indexed else (None, args)
             logs = logs_arg[0] if logs_arg else logs
-            logs = {} if logs is None else logs
+            logs = {key: _pythonify(value) for key, value in sorted((logs or {}).items())}
             for callback in self.callbacks:
                 hook = getattr(callback, name)
                 hook(index, logs) if indexed else hook(logs)
         return call_all
+
+
+def _pythonify(value):
+    if isinstance(value, (np.floating, np.integer)) or (isinstance(value, np.ndarray)
+                                                         and value.ndim == 0):
+        return float(value)
+    return value

@@ -100,6 +100,8 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
 class Accuracy(MeanMetricWrapper):
     """How often ``y_pred`` equals ``y_true`` exactly."""
 
+    _direction = "up"  # Keras: EarlyStopping's auto mode maximises it
+
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(fn=accuracy, name=name, dtype=dtype)
 
@@ -115,6 +117,8 @@ class BinaryAccuracy(MeanMetricWrapper):
         threshold: decision threshold (0.5; use 0.0 for logits).
     """
 
+    _direction = "up"  # Keras: EarlyStopping's auto mode maximises it
+
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(fn=binary_accuracy, name=name, dtype=dtype, threshold=threshold)
         self.threshold = threshold
@@ -126,6 +130,8 @@ class BinaryAccuracy(MeanMetricWrapper):
 class CategoricalAccuracy(MeanMetricWrapper):
     """How often the arg-max prediction matches the one-hot label."""
 
+    _direction = "up"  # Keras: EarlyStopping's auto mode maximises it
+
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(fn=categorical_accuracy, name=name, dtype=dtype)
 
@@ -135,6 +141,8 @@ class CategoricalAccuracy(MeanMetricWrapper):
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
     """How often the arg-max prediction matches the integer label."""
+
+    _direction = "up"  # Keras: EarlyStopping's auto mode maximises it
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(fn=sparse_categorical_accuracy, name=name, dtype=dtype)
@@ -146,6 +154,8 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
 class TopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the one-hot label's class is among the top ``k`` (5) predictions."""
 
+    _direction = "up"  # Keras: EarlyStopping's auto mode maximises it
+
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         super().__init__(fn=top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
         self.k = k
@@ -156,6 +166,8 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the integer label is among the top ``k`` (5) predictions."""
+
+    _direction = "up"  # Keras: EarlyStopping's auto mode maximises it
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
                  from_sorted_ids=False):

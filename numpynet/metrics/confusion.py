@@ -20,6 +20,8 @@ from numpynet.metrics.metric import Metric, to_array
 class _PrecisionRecall(Metric):
     """Shared state of Precision and Recall: true positives and one other count per threshold."""
 
+    _direction = "up"  # Keras: EarlyStopping's auto mode maximises it
+
     _other = None  # "fp" (precision) or "fn" (recall)
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
@@ -115,6 +117,8 @@ class AUC(Metric):
         ValueError: for ``num_thresholds <= 1``, an unknown curve or summation method, or
             ``num_labels`` without ``multi_label``.
     """
+
+    _direction = "up"  # Keras: EarlyStopping's auto mode maximises it
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
                  name=None, dtype=None, thresholds=None, multi_label=False, num_labels=None,

@@ -15,6 +15,8 @@ from numpynet.metrics.metric import Mean, MeanMetricWrapper, to_array
 class MeanSquaredError(MeanMetricWrapper):
     """Mean of ``mean((y_true - y_pred)**2, axis=-1)`` over the samples."""
 
+    _direction = "down"  # Keras: EarlyStopping's auto mode minimises it
+
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(fn=losses.mean_squared_error, name=name, dtype=dtype)
 
@@ -24,6 +26,8 @@ class MeanSquaredError(MeanMetricWrapper):
 
 class MeanAbsoluteError(MeanMetricWrapper):
     """Mean of ``mean(|y_true - y_pred|, axis=-1)`` over the samples."""
+
+    _direction = "down"  # Keras: EarlyStopping's auto mode minimises it
 
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(fn=losses.mean_absolute_error, name=name, dtype=dtype)
@@ -35,6 +39,8 @@ class MeanAbsoluteError(MeanMetricWrapper):
 class MeanAbsolutePercentageError(MeanMetricWrapper):
     """Mean of ``100·mean(|(y_true - y_pred) / y_true|, axis=-1)`` over the samples."""
 
+    _direction = "down"  # Keras: EarlyStopping's auto mode minimises it
+
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
         super().__init__(fn=losses.mean_absolute_percentage_error, name=name, dtype=dtype)
 
@@ -45,6 +51,8 @@ class MeanAbsolutePercentageError(MeanMetricWrapper):
 class MeanSquaredLogarithmicError(MeanMetricWrapper):
     """Mean of the squared logarithmic error over the samples."""
 
+    _direction = "down"  # Keras: EarlyStopping's auto mode minimises it
+
     def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
         super().__init__(fn=losses.mean_squared_logarithmic_error, name=name, dtype=dtype)
 
@@ -54,6 +62,8 @@ class MeanSquaredLogarithmicError(MeanMetricWrapper):
 
 class RootMeanSquaredError(Mean):
     """``sqrt`` of the mean squared error over every element seen."""
+
+    _direction = "down"  # Keras: EarlyStopping's auto mode minimises it
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -70,6 +80,8 @@ class RootMeanSquaredError(Mean):
 class BinaryCrossentropy(MeanMetricWrapper):
     """Binary cross-entropy averaged over the samples (``from_logits``, ``label_smoothing``)."""
 
+    _direction = "down"  # Keras: EarlyStopping's auto mode minimises it
+
     def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False,
                  label_smoothing=0):
         super().__init__(losses.binary_crossentropy, name, dtype=dtype, from_logits=from_logits,
@@ -84,6 +96,8 @@ class BinaryCrossentropy(MeanMetricWrapper):
 class CategoricalCrossentropy(MeanMetricWrapper):
     """Categorical cross-entropy averaged over the samples."""
 
+    _direction = "down"  # Keras: EarlyStopping's auto mode minimises it
+
     def __init__(self, name="categorical_crossentropy", dtype=None, from_logits=False,
                  label_smoothing=0, axis=-1):
         super().__init__(losses.categorical_crossentropy, name, dtype=dtype,
@@ -97,6 +111,8 @@ class CategoricalCrossentropy(MeanMetricWrapper):
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
     """Sparse categorical cross-entropy averaged over the samples."""
+
+    _direction = "down"  # Keras: EarlyStopping's auto mode minimises it
 
     def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False,
                  ignore_class=None, axis=-1):

@@ -198,10 +198,12 @@ def _wrap(text, width):
     return lines
 
 
-def _row(cells, widths, align, edge="│"):
+def _row(cells, widths, align, edge="│", bottom=False):
     inner = [w - 2 for w in widths]  # one space of padding on each side
     wrapped = [_wrap(cell, w) for cell, w in zip(cells, inner)]
     height = max(len(w) for w in wrapped)
+    if bottom:  # rich aligns header cells to the bottom of the row
+        wrapped = [[""] * (height - len(lines)) + lines for lines in wrapped]
     out = []
     for i in range(height):
         parts = []
@@ -217,7 +219,7 @@ def _rule(widths, left, middle, right, fill):
 
 
 def _table(header, rows, widths, align):
-    lines = [_rule(widths, "┏", "┳", "┓", "━"), *_row(header, widths, align, "┃"),
+    lines = [_rule(widths, "┏", "┳", "┓", "━"), *_row(header, widths, align, "┃", bottom=True),
              _rule(widths, "┡", "╇", "┩", "━")]
     for i, row in enumerate(rows):
         if i:

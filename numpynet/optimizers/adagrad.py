@@ -3,6 +3,7 @@
 import numpy as np
 
 from numpynet.optimizers.base import Optimizer
+from numpynet.optimizers.casting import keras_cast
 
 
 class Adagrad(Optimizer):
@@ -41,7 +42,7 @@ class Adagrad(Optimizer):
             variables, "accumulator", initializer=self.initial_accumulator_value)
 
     def update_step(self, gradient, variable, learning_rate):
-        lr = variable.dtype.type(learning_rate)
+        lr = keras_cast(learning_rate, variable.dtype)
         accumulator = self._accumulators[self._get_variable_index(variable)]
         accumulator += np.square(gradient)
         # var = var - lr * g / sqrt(accumulator + epsilon)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from numpynet.optimizers.base import Optimizer
+from numpynet.optimizers.casting import keras_cast
 
 
 class Adam(Optimizer):
@@ -53,11 +54,11 @@ class Adam(Optimizer):
             self._velocity_hats = self.add_optimizer_variables(variables, "velocity_hat")
 
     def update_step(self, gradient, variable, learning_rate):
-        cast = variable.dtype.type  # every scalar in the variable's dtype, as Keras
-        lr = cast(learning_rate)
-        local_step = cast(self.iterations + 1)
-        beta_1_power = np.power(cast(self.beta_1), local_step)
-        beta_2_power = np.power(cast(self.beta_2), local_step)
+        dtype = variable.dtype
+        lr = keras_cast(learning_rate, dtype)
+        local_step = keras_cast(self.iterations + 1, dtype)
+        beta_1_power = np.power(keras_cast(self.beta_1, dtype), local_step)
+        beta_2_power = np.power(keras_cast(self.beta_2, dtype), local_step)
         index = self._get_variable_index(variable)
         m, v = self._momentums[index], self._velocities[index]
         alpha = lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)

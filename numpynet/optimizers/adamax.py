@@ -3,6 +3,7 @@
 import numpy as np
 
 from numpynet.optimizers.base import Optimizer
+from numpynet.optimizers.casting import keras_cast
 
 
 class Adamax(Optimizer):
@@ -42,9 +43,10 @@ class Adamax(Optimizer):
         self._m, self._u = self.add_optimizer_variables(variables, ["momentum", "norm"])
 
     def update_step(self, gradient, variable, learning_rate):
-        cast = variable.dtype.type
-        lr = cast(learning_rate)
-        beta_1_power = np.power(cast(self.beta_1), cast(self.iterations + 1))
+        dtype = variable.dtype
+        lr = keras_cast(learning_rate, dtype)
+        local_step = keras_cast(self.iterations + 1, dtype)
+        beta_1_power = np.power(keras_cast(self.beta_1, dtype), local_step)
         index = self._get_variable_index(variable)
         m, u = self._m[index], self._u[index]
         m += (gradient - m) * (1 - self.beta_1)  # m = m + (g - m) * (1 - beta_1)

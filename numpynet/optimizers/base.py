@@ -14,7 +14,8 @@ The gradient arrays passed in are never written to: they may be read-only broadc
 one array shared by several variables.
 
 Scalars are cast to each variable's dtype before they touch its arrays, as Keras does, so that
-float32 weights stay float32 (a NumPy float64 scalar would silently upcast them).
+float32 weights stay float32 (a NumPy float64 scalar would silently upcast them); see
+:mod:`numpynet.optimizers.casting`.
 """
 
 import re
@@ -23,6 +24,7 @@ import warnings
 import numpy as np
 
 from numpynet import config, schedules
+from numpynet.optimizers.casting import keras_cast
 from numpynet.optimizers.gradients import (
     as_gradient,
     clip_by_global_norm,
@@ -113,7 +115,7 @@ class Optimizer:
         # Keras keeps a float learning rate in a floatx variable: 0.001 is read back as
         # 0.0010000000474974513 in float32, and every update uses that rounded value.
         self._learning_rate_dtype = np.dtype(config.floatx())
-        if not (callable(learning_rate) or isinstance(learning_rate, float)):
+        if not (callable(learning_rate) or isinstance(learning_rate, float)):  # Keras' check
             raise ValueError(
                 "Argument `learning_rate` should be float, or an instance "
                 "of LearningRateSchedule, or a callable "
@@ -123,19 +125,21 @@ class Optimizer:
             )
         self._learning_rate = learning_rate
         if isinstance(learning_rate, float):
-            self._learning_rate = self._round_learning_rate(learning_rate)
+            self._learning_rate = self._learning_rate_dtype.type(learning_rate)
 
     # ------------------------------------------------------------------ learning rate
-    def _round_learning_rate(self, value):
-        return float(self._learning_rate_dtype.type(value))
-
     @property
     def learning_rate(self):
         """The current learning rate as a float (a schedule is evaluated at ``iterations``)."""
+        return float(self._current_learning_rate())
+
+    def _current_learning_rate(self):
+        # A NumPy scalar of the stored dtype, or the Python float a schedule or function returns
+        # (which keras_cast then rounds through float32, as TensorFlow does).
         if isinstance(self._learning_rate, schedules.LearningRateSchedule):
-            return float(self._learning_rate(self.iterations))
+            return self._learning_rate(self.iterations)
         if callable(self._learning_rate):
-            return float(self._learning_rate())
+            return self._learning_rate()
         return self._learning_rate
 
     @learning_rate.setter
@@ -154,7 +158,7 @@ class Optimizer:
         if value is None or isinstance(value, (str, bytes, bool)) or np.ndim(value) != 0:
             raise ValueError(f"Optimizer {self.name!r}: `learning_rate` must be set to a number, "
                              f"a LearningRateSchedule or a callable. Received: {value!r}")
-        self._learning_rate = self._round_learning_rate(value)
+        self._learning_rate = self._learning_rate_dtype.type(value)
 
     # ------------------------------------------------------------------ state
     def build(self, variables):
@@ -187,7 +191,7 @@ class Optimizer:
         for variable in variables:  # interleaved per variable, in Keras' creation order
             index = self._index[id(variable)]
             for slot, slot_name in zip(slots, names):
-                array = np.full_like(variable.data, initializer)
+                array = np.full_like(variable.data, keras_cast(initializer, variable.dtype))
                 self._state[f"{slot_name}/{index}"] = array
                 slot.append(array)
         return slots[0] if isinstance(name, str) else slots
@@ -226,7 +230,7 @@ class Optimizer:
         grads, variables = filter_empty_gradients(grads, variables)
         grads = [as_gradient(g, v) for g, v in zip(grads, variables)]
         grads = self._clip_gradients(grads)
-        learning_rate = self.learning_rate  # evaluated once: the schedule sees `iterations`
+        learning_rate = self._current_learning_rate()  # once: a schedule sees `iterations`
         self._apply_weight_decay(variables, learning_rate)
         self._update_variables(grads, variables, learning_rate)
         for variable in variables:  # Keras applies constraints after the update
@@ -272,9 +276,10 @@ class Optimizer:
         if self.weight_decay is None:
             return
         for variable in variables:
-            cast = variable.dtype.type
+            lr = keras_cast(learning_rate, variable.dtype)
+            wd = keras_cast(self.weight_decay, variable.dtype)
             # var = var - var * wd * lr   (decoupled: shrinks the weight, not the gradient)
-            variable.data -= variable.data * cast(self.weight_decay) * cast(learning_rate)
+            variable.data -= variable.data * wd * lr
 
     def _update_variables(self, grads, variables, learning_rate):
         """Runs ``update_step`` on each pair (Keras' ``_backend_update_step``)."""
@@ -287,7 +292,8 @@ class Optimizer:
         Args:
             gradient: ndarray of the variable's shape and dtype (already clipped).
             variable: the :class:`numpynet.Variable` to update.
-            learning_rate: the current learning rate (a float).
+            learning_rate: the current learning rate: cast it with
+                ``keras_cast(learning_rate, variable.dtype)``.
         """
         raise NotImplementedError(f"Optimizer {type(self).__name__} must implement "
                                   "`update_step(gradient, variable, learning_rate)`.")
@@ -312,8 +318,8 @@ class Optimizer:
         """Returns copies of every state value, keyed ``"iterations"``, ``"learning_rate"``
         (float learning rates only), ``"<slot>/<variable index>"`` and global slots."""
         state = {"iterations": np.array(self.iterations, dtype=np.int64)}
-        if isinstance(self._learning_rate, float):
-            state["learning_rate"] = np.array(self._learning_rate, self._learning_rate_dtype)
+        if isinstance(self._learning_rate, np.floating):
+            state["learning_rate"] = np.array(self._learning_rate)
         state.update((key, array.copy()) for key, array in self._state.items())
         return state
 
@@ -326,7 +332,7 @@ class Optimizer:
         values = check_state(self.get_state(), state, self.name, self.built)
         self.iterations = int(values["iterations"])
         if "learning_rate" in values:
-            self._learning_rate = self._round_learning_rate(values["learning_rate"])
+            self._learning_rate = self._learning_rate_dtype.type(values["learning_rate"])
         for key, array in self._state.items():
             array[...] = values[key]  # in place: the update rules keep the same arrays
 

@@ -4,6 +4,7 @@ import numpy as np
 
 from numpynet import config
 from numpynet.optimizers.base import Optimizer
+from numpynet.optimizers.casting import keras_cast
 
 
 class Nadam(Optimizer):
@@ -52,19 +53,22 @@ class Nadam(Optimizer):
 
     def _update_variables(self, grads, variables, learning_rate):
         # u_product = u_product * beta_1 * (1 - 0.5 * 0.96^t), once per step for all variables
-        cast = self._u_product.dtype.type
-        decay = np.power(cast(0.96), cast(self.iterations + 1))
+        dtype = self._u_product.dtype.type  # here Keras mixes 0.96 in directly: full precision
+        decay = np.power(dtype(0.96), dtype(self.iterations + 1))
         self._u_product[...] = self._u_product * self.beta_1 * (1.0 - 0.5 * decay)
         super()._update_variables(grads, variables, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
-        cast = variable.dtype.type  # Nadam casts beta_1 first: 1 - beta_1 is computed in dtype
-        lr, beta_1, beta_2, decay = (cast(learning_rate), cast(self.beta_1),
-                                     cast(self.beta_2), cast(0.96))
+        def cast(value):
+            return keras_cast(value, variable.dtype)
+
+        # Unlike Adam, Nadam casts beta_1 first: 1 - beta_1 is computed in the variable's dtype.
+        lr, decay = cast(learning_rate), cast(0.96)
+        beta_1, beta_2 = cast(self.beta_1), cast(self.beta_2)
         local_step, next_step = cast(self.iterations + 1), cast(self.iterations + 2)
         u_t = beta_1 * (1.0 - 0.5 * np.power(decay, local_step))
         u_t_1 = beta_1 * (1.0 - 0.5 * np.power(decay, next_step))
-        u_product_t = cast(self._u_product)
+        u_product_t = variable.dtype.type(self._u_product)
         u_product_t_1 = u_product_t * u_t_1
         beta_2_power = np.power(beta_2, local_step)
         index = self._get_variable_index(variable)

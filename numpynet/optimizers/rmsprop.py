@@ -3,6 +3,7 @@
 import numpy as np
 
 from numpynet.optimizers.base import Optimizer
+from numpynet.optimizers.casting import keras_cast
 
 
 class RMSprop(Optimizer):
@@ -54,7 +55,7 @@ class RMSprop(Optimizer):
             self._average_gradients = self.add_optimizer_variables(variables, "average_gradient")
 
     def update_step(self, gradient, variable, learning_rate):
-        lr = variable.dtype.type(learning_rate)
+        lr = keras_cast(learning_rate, variable.dtype)
         index = self._get_variable_index(variable)
         velocity = self._velocities[index]
         rho = self.rho

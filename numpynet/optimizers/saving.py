@@ -14,7 +14,7 @@ def serialize_learning_rate(learning_rate):
         return {"module": "builtins", "class_name": "function",
                 "config": getattr(learning_rate, "__name__", repr(learning_rate)),
                 "registered_name": "function"}
-    return learning_rate
+    return float(learning_rate)
 
 
 def deserialize_learning_rate(config, custom_objects=None):

@@ -1,6 +1,7 @@
 """Stochastic gradient descent, with optional (Nesterov) momentum (``keras.optimizers.SGD``)."""
 
 from numpynet.optimizers.base import Optimizer
+from numpynet.optimizers.casting import keras_cast
 
 
 class SGD(Optimizer):
@@ -45,11 +46,11 @@ class SGD(Optimizer):
             self.momentums = self.add_optimizer_variables(variables, "momentum")
 
     def update_step(self, gradient, variable, learning_rate):
-        lr = variable.dtype.type(learning_rate)
+        lr = keras_cast(learning_rate, variable.dtype)
         if self.momentum == 0:
             variable.data -= gradient * lr  # var = var - g * lr
             return
-        momentum = variable.dtype.type(self.momentum)
+        momentum = keras_cast(self.momentum, variable.dtype)
         m = self.momentums[self._get_variable_index(variable)]
         m *= momentum  # m = m * momentum - g * lr
         m -= gradient * lr
