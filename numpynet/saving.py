@@ -18,11 +18,10 @@ import io
 import json
 import os
 import zipfile
-import zlib
 
 import numpy as np
 
-from numpynet.utils.io import atomic_write
+from numpynet.utils.io import atomic_write, read_npz_bytes, read_zip_members
 
 FORMAT_NAME = "numpynet"
 FORMAT_VERSION = 1
@@ -138,7 +137,8 @@ def _optimizer_variable_indices(model, optimizer):
     if not getattr(optimizer, "built", False):
         return None
     position = {id(w): i for i, w in enumerate(model.weights)}
-    return [position[id(v)] for v in optimizer._variables]
+    indices = [position.get(id(v)) for v in optimizer._variables]
+    return None if None in indices else indices  # None: rebuild on the trainable weights
 
 
 def _map_leaves(value, fn, is_leaf=lambda v: False):
@@ -172,19 +172,7 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 (Kera
     """
     path = os.fspath(filepath)
     members = read_archive(path)
-    metadata = _parse_json(path, members, METADATA)
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
-        raise SavingError(f"{path!r} is not a numpynet model file: metadata.json does not say "
-                          f"format {FORMAT_NAME!r}.")
-    if not isinstance(metadata.get("format_version"), int) \
-            or metadata["format_version"] > FORMAT_VERSION:
-        raise SavingError(f"{path!r} has format version {metadata.get('format_version')!r}; "
-                          f"this numpynet reads versions up to {FORMAT_VERSION}.")
-    config = _parse_json(path, members, CONFIG)
-    if not isinstance(config, dict) or not isinstance(config.get("config"), dict) \
-            or not isinstance(config.get("class_name"), str):
-        raise SavingError(f"{path!r}: config.json must be an object with 'class_name' and "
-                          "'config'.")
+    config = _check_json_members(path, members)
     model = _model_from_config(config, custom_objects, path)
     assign_weights(model, _read_npz(members[WEIGHTS], path, WEIGHTS), path)
     compile_config = config.get("compile_config")
@@ -204,41 +192,27 @@ def read_archive(path):
 
     Raises:
         SavingError: for a missing, empty, non-zip or truncated file, an unsafe, unexpected,
-            duplicated or missing member, or a member that fails its checksum.
+            pickled or missing member, or a member that fails its checksum.
     """
-    if not os.path.isfile(path):
-        raise SavingError(f"File not found: filepath={path}. Please ensure the file is an "
-                          "accessible `.numpynet` zip file.")
-    if os.path.getsize(path) == 0:
-        raise SavingError(f"{path!r} is empty (0 bytes): it is not a numpynet model file.")
-    if not zipfile.is_zipfile(path):
-        raise SavingError(f"{path!r} is not a numpynet model file: it is not a zip archive, "
-                          "or it is truncated or corrupt.")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            _check_member_names(path, names)
-            return {name: archive.read(name) for name in names}
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as error:
-        raise SavingError(f"{path!r} is a truncated or corrupt zip archive: {error}.") from None
+    return read_zip_members(path, _MEMBERS, _REQUIRED, "numpynet model", SavingError)
 
 
-def _check_member_names(path, names):
-    for name in names:
-        if ".." in name or name.startswith(("/", "\\")) or ":" in name or "\\" in name:
-            raise SavingError(f"{path!r} contains an unsafe member name {name!r}; refused.")
-        if name.endswith(".pkl") or "pickle" in name.lower():
-            raise SavingError(f"{path!r} contains a pickle ({name!r}); numpynet never loads "
-                              "pickles, refused.")
-        if name not in _MEMBERS:
-            raise SavingError(f"{path!r} contains an unexpected member {name!r}; a numpynet "
-                              f"model file holds only {list(_MEMBERS)}. Refused.")
-    if len(set(names)) != len(names):
-        raise SavingError(f"{path!r} contains duplicated members; refused.")
-    missing = [name for name in _REQUIRED if name not in names]
-    if missing:
-        raise SavingError(f"{path!r} is missing {missing}: it is not a complete numpynet "
-                          "model file.")
+def _check_json_members(path, members):
+    """Validates metadata.json and config.json; returns the parsed config."""
+    metadata = _parse_json(path, members, METADATA)
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
+        raise SavingError(f"{path!r} is not a numpynet model file: metadata.json does not say "
+                          f"format {FORMAT_NAME!r}.")
+    version = metadata.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise SavingError(f"{path!r} has format version {version!r}; this numpynet reads "
+                          f"versions up to {FORMAT_VERSION}.")
+    config = _parse_json(path, members, CONFIG)
+    if not isinstance(config, dict) or not isinstance(config.get("config"), dict) \
+            or not isinstance(config.get("class_name"), str):
+        raise SavingError(f"{path!r}: config.json must be an object with 'class_name' and "
+                          "'config'.")
+    return config
 
 
 def _parse_json(path, members, name):
@@ -249,17 +223,7 @@ def _parse_json(path, members, name):
 
 
 def _read_npz(data, path, member):
-    """Loads arrays from ``.npz`` bytes with pickles disabled; returns a dict name -> array."""
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-        raise SavingError(f"{path!r}: {member} is not a valid .npz of numeric arrays "
-                          f"({error}).") from None
-    for key, array in arrays.items():
-        if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
-            raise SavingError(f"{path!r}: {member} entry {key!r} is not a numeric array.")
-    return arrays
+    return read_npz_bytes(data, path, member, SavingError)
 
 
 def _model_from_config(config, custom_objects, path):
@@ -368,6 +332,10 @@ def assign_weights(model, arrays, source="<arrays>"):
         SavingError: listing every missing, unexpected or mis-shaped weight.
     """
     weights = model.weights
+    if not weights and arrays and not getattr(model, "built", True):
+        raise SavingError(f"Cannot load the weights of {source!r} into model {model.name!r}: "
+                          "it is not built yet, so it has no weights. Build it first "
+                          "(model.build((None, ...)) or call it on data).")
     by_index, problems = {}, []
     for key, array in arrays.items():
         index, _, weight_path = key.partition("/")

@@ -141,6 +141,12 @@ def test_loading_weights_of_another_architecture_lists_mismatches_and_changes_no
     assert "'2/dense_1/kernel' has shape (4, 2)" in message
     assert "missing: '4/dense_4/kernel' (2, 1)" in message
     assert all(np.array_equal(p, q) for p, q in zip(before, target.get_weights()))
+    unbuilt = nn.Sequential([layers.Dense(4), layers.Dense(2)], name="unbuilt")
+    with pytest.raises(SavingError, match="into model 'unbuilt': it is not built yet"):
+        unbuilt.load_weights(tmp_path / "small.npz")
+    unbuilt.build((None, 3))
+    unbuilt.load_weights(tmp_path / "small.npz")
+    assert _weights_equal(unbuilt, source)
 
 
 @pytest.mark.parametrize("content, message", [
@@ -165,6 +171,11 @@ def test_truncated_file_is_refused(tmp_path):
         (tmp_path / "cut.numpynet").write_bytes(data[:cut])
         with pytest.raises(SavingError, match="cut.numpynet.*truncated"):
             nn.models.load_model(tmp_path / "cut.numpynet")
+    flipped = bytearray(data)
+    flipped[len(data) // 3] ^= 0xFF  # damage inside a member: its checksum fails
+    (tmp_path / "flip.numpynet").write_bytes(bytes(flipped))
+    with pytest.raises(SavingError, match="flip.numpynet"):
+        nn.models.load_model(tmp_path / "flip.numpynet")
     with pytest.raises(SavingError, match="File not found"):
         nn.models.load_model(tmp_path / "absent.numpynet")
 

@@ -44,6 +44,33 @@ def test_sequential_summary_matches_keras_text():
     assert _captured(model, line_length=76) == KERAS_SEQUENTIAL
 
 
+# keras 3.15.1: a functional chain (with a nested model) shows its InputLayer and no
+# "Connected to" column; a plain Model(inputs, outputs) is listed as "Functional".
+KERAS_FUNCTIONAL_CHAIN = """\
+Model: "chain"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓
+┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩
+│ x (InputLayer)                  │ (None, 4)              │             0 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ inner (Functional)              │ (None, 3)              │            15 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ head (Dense)                    │ (None, 2)              │             8 │
+└─────────────────────────────────┴────────────────────────┴───────────────┘
+ Total params: 23 (92.00 B)
+ Trainable params: 23 (92.00 B)
+ Non-trainable params: 0 (0.00 B)
+"""
+
+
+def test_functional_chain_summary_matches_keras_text():
+    x = nn.Input((4,), name="x")
+    inner_in = nn.Input((4,))
+    inner = nn.Model(inner_in, layers.Dense(3, name="inner_dense")(inner_in), name="inner")
+    model = nn.Model(x, layers.Dense(2, name="head")(inner(x)), name="chain")
+    assert _captured(model, line_length=76) == KERAS_FUNCTIONAL_CHAIN
+
+
 def multimodal():
     image, extra = nn.Input((16,), name="image"), nn.Input((3,), name="extra")
     code = layers.Dense(8, activation="relu", name="encoder")(image)

@@ -190,7 +190,7 @@ def _graph_nodes(inputs, outputs):
                     f" (the Input {node.layer.name!r}); it is not among the model's inputs "
                     f"{[t.name for t in inputs]}."
                 )
-            for parent in node.inputs:
+            for parent in reversed(node.inputs):  # visit the first input first
                 if state.get(id(parent.node)) == 1:
                     raise ValueError(
                         f"The graph contains a cycle through layer {parent.node.layer.name!r}.")
@@ -199,7 +199,30 @@ def _graph_nodes(inputs, outputs):
     for t in inputs:  # an input nothing depends on still belongs to the model
         if id(t) not in used_inputs:
             order.insert(0, t.node)
-    return order
+    return _keras_order(order, outputs)
+
+
+def _keras_order(nodes, outputs):
+    """Sorts nodes as Keras' ``map_graph`` does: by depth from the outputs (deepest first),
+    ties by the order in which a depth-first walk from the outputs first meets each layer.
+    This gives ``model.layers`` and ``summary()`` Keras' order; parents still run first."""
+    first_seen, stack, seen = {}, [t.node for t in reversed(outputs)], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        first_seen.setdefault(id(node.layer), len(first_seen))
+        stack.extend(parent.node for parent in reversed(node.inputs))
+    depth, layer_depth = {}, {}
+    for node in reversed(nodes):  # consumers before their parents
+        d = max(depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+        depth[id(node)] = layer_depth[id(node.layer)] = d
+        for parent in node.inputs:
+            depth[id(parent.node)] = max(depth.get(id(parent.node), 0), d + 1)
+    position = {id(node): i for i, node in enumerate(nodes)}
+    return sorted(nodes, key=lambda n: (-depth[id(n)], first_seen.get(id(n.layer), 0),
+                                        position[id(n)]))
 
 
 def _unique(items):

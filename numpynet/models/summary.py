@@ -48,7 +48,7 @@ def summary_text(model, line_length=None, positions=None):
     node_ids = {id(node) for node in model._nodes}
     rows = []
     for layer in _summary_layers(model):
-        row = [f"{layer.name} ({type(layer).__name__})", format_layer_shape(layer, node_ids),
+        row = [f"{layer.name} ({display_class_name(layer)})", format_layer_shape(layer, node_ids),
                _format_params(layer)]
         if not sequential_like:
             row.append(_connections(layer, node_ids))
@@ -64,6 +64,12 @@ def _summary_layers(model):
     if hasattr(model, "_stack"):
         return model.layers
     return list(model._layers)
+
+
+def display_class_name(layer):
+    """The class name Keras shows: a plain ``Model(inputs, outputs)`` is a ``Functional``."""
+    from numpynet.models.functional import Model
+    return "Functional" if type(layer) is Model else type(layer).__name__
 
 
 def is_sequential_like(model):
@@ -230,4 +236,5 @@ def _table(header, rows, widths, align):
 
 
 __all__ = ["print_summary", "summary_text", "format_layer_shape", "is_sequential_like",
+           "display_class_name",
            "node_depths", "readable_memory_size"]

@@ -1,14 +1,22 @@
-"""Writing files so that a crash never leaves a half-written one.
+"""Safe file I/O: writes that a crash cannot half-do, reads that a hostile file cannot abuse.
 
 Every file numpynet writes (saved models, weights, checkpoints, CSV logs, TensorBoard
 summaries) goes through :func:`atomic_write`: the bytes go to a temporary file beside the
 target, are flushed to disk, and only then replace the target in one ``os.replace`` step. A
 reader sees either the old file or the new one, never a mix.
+
+:func:`read_zip_members` and :func:`read_npz_bytes` read archives that may come from anyone:
+only the expected member names, never a pickle.
 """
 
 import contextlib
+import io
 import os
 import tempfile
+import zipfile
+import zlib
+
+import numpy as np
 
 
 @contextlib.contextmanager
@@ -69,4 +77,76 @@ def _keep_permissions(path, temp_path):
     os.chmod(temp_path, mode)
 
 
-__all__ = ["atomic_write"]
+def read_zip_members(path, allowed, required, kind, error=ValueError):
+    """Reads a zip archive whose member names must all be in ``allowed``.
+
+    Args:
+        path: the zip file.
+        allowed: the member names that may appear.
+        required: the member names that must appear.
+        kind: what the file should be, for messages (``"numpynet model"``).
+        error: the exception class to raise.
+
+    Returns:
+        dict member name -> bytes (checksums verified).
+
+    Raises:
+        error: naming ``path`` for a missing, empty, non-zip or truncated file, an unsafe
+            (``..``, absolute), pickled, unexpected, duplicated or missing member.
+    """
+    if not os.path.isfile(path):
+        raise error(f"File not found: filepath={path}. Please ensure the file is an "
+                    f"accessible {kind} file.")
+    if os.path.getsize(path) == 0:
+        raise error(f"{path!r} is empty (0 bytes): it is not a {kind} file.")
+    if not zipfile.is_zipfile(path):
+        raise error(f"{path!r} is not a {kind} file: it is not a zip archive, or it is "
+                    "truncated or corrupt.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            _check_member_names(path, names, allowed, required, kind, error)
+            return {name: archive.read(name) for name in names}
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+        raise error(f"{path!r} is a truncated or corrupt zip archive: {exc}.") from None
+
+
+def _check_member_names(path, names, allowed, required, kind, error):
+    for name in names:
+        if ".." in name or name.startswith(("/", "\\")) or ":" in name or "\\" in name:
+            raise error(f"{path!r} contains an unsafe member name {name!r}; refused.")
+        if name.endswith(".pkl") or "pickle" in name.lower():
+            raise error(f"{path!r} contains a pickle ({name!r}); numpynet never loads "
+                        "pickles, refused.")
+        if name not in allowed:
+            raise error(f"{path!r} contains an unexpected member {name!r}; a {kind} file "
+                        f"holds only {list(allowed)}. Refused.")
+    if len(set(names)) != len(names):
+        raise error(f"{path!r} contains duplicated members; refused.")
+    missing = [name for name in required if name not in names]
+    if missing:
+        raise error(f"{path!r} is missing {missing}: it is not a complete {kind} file.")
+
+
+def read_npz_bytes(data, path, member, error=ValueError):
+    """Loads ``.npz`` bytes with pickles disabled; every entry must be a numeric array.
+
+    Returns:
+        dict name -> ndarray.
+
+    Raises:
+        error: naming ``path`` and ``member`` if the bytes are not such an ``.npz``.
+    """
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise error(f"{path!r}: {member} is not a valid .npz of numeric arrays "
+                    f"({exc}).") from None
+    for key, array in arrays.items():
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
+            raise error(f"{path!r}: {member} entry {key!r} is not a numeric array.")
+    return arrays
+
+
+__all__ = ["atomic_write", "read_zip_members", "read_npz_bytes"]

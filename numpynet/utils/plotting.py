@@ -10,8 +10,7 @@ import os
 
 from numpynet.layers.symbolic import flatten
 
-_BOX_WIDTH, _BOX_HEIGHT = 2.8, 0.8  # inches per box slot
-_GAP_X, _GAP_Y = 0.4, 0.55
+_GAP_X, _GAP_Y = 0.4, 0.55  # inches between boxes
 
 
 def plot_model(model, to_file="model.png", show_shapes=False, show_layer_names=True, dpi=96,
@@ -42,59 +41,70 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_layer_names=T
     if not getattr(model, "built", False) or not getattr(model, "_nodes", None):
         raise ValueError(f"plot_model: model {model.name!r} is not built yet; build it (or call "
                          "it on data) first.")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from numpynet.utils.io import atomic_write
-
     layers, depth, edges = _graph(model)
+    options = dict(show_shapes=show_shapes, show_layer_names=show_layer_names,
+                   show_dtype=show_dtype, show_layer_activations=show_layer_activations,
+                   show_trainable=show_trainable)
+    labels = {id(layer): _label(layer, **options) for layer in layers}
+    lines = [label.split("\n") for label in labels.values()]
+    # monospace 9 pt: about 0.075 inch per character and 0.17 inch per line
+    box = (max(0.075 * max(len(line) for label in lines for line in label) + 0.4, 1.5),
+           0.17 * max(len(label) for label in lines) + 0.3)
+    positions, size = _layout(layers, depth, rankdir, box)
+    _draw(layers, edges, labels, positions, size, box, os.fspath(to_file), dpi)
+    return to_file
+
+
+def _layout(layers, depth, rankdir, box):
+    """Centres of the boxes (in inches) by depth rows, and the figure size."""
     rows = {}
     for layer in layers:
         rows.setdefault(depth[id(layer)], []).append(layer)
     levels = sorted(rows, reverse=True)  # deepest (the inputs) first
     widest = max(len(row) for row in rows.values())
-    # TB: rows of boxes from top to bottom; LR: columns of boxes from left to right.
-    step_x, step_y = _BOX_WIDTH + _GAP_X, _BOX_HEIGHT + _GAP_Y
+    step_x, step_y = box[0] + _GAP_X, box[1] + _GAP_Y
     positions = {}
     for level_index, level in enumerate(levels):
         row = rows[level]
         for i, layer in enumerate(row):
             offset = i - (len(row) - 1) / 2
+            # TB: rows of boxes from top to bottom; LR: columns from left to right
             positions[id(layer)] = ((offset * step_x, -level_index * step_y) if rankdir == "TB"
                                     else (level_index * step_x, -offset * step_y))
     if rankdir == "TB":
-        size = (widest * step_x, len(levels) * step_y)
-    else:
-        size = (len(levels) * step_x, widest * step_y)
+        return positions, (widest * step_x, len(levels) * step_y)
+    return positions, (len(levels) * step_x, widest * step_y)
+
+
+def _draw(layers, edges, labels, positions, size, box, path, dpi):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from numpynet.utils.io import atomic_write
+
     figure = Figure(figsize=(max(size[0], 2.5), max(size[1], 1.2)), dpi=dpi)
     FigureCanvasAgg(figure)  # Agg: renders without any display
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_axis_off()
-    options = dict(show_shapes=show_shapes, show_layer_names=show_layer_names,
-                   show_dtype=show_dtype, show_layer_activations=show_layer_activations,
-                   show_trainable=show_trainable)
     boxes = {}
     for layer in layers:
         x, y = positions[id(layer)]
         boxes[id(layer)] = axes.text(
-            x, y, _label(layer, **options), ha="center", va="center", fontsize=9,
-            family="monospace", bbox=dict(boxstyle="round,pad=0.4", facecolor="#e8f0fe",
-                                          edgecolor="#3c5a99"))
+            x, y, labels[id(layer)], ha="center", va="center", fontsize=9, family="monospace",
+            bbox=dict(boxstyle="round,pad=0.4", facecolor="#e8f0fe", edgecolor="#3c5a99"))
+    xs = [p[0] for p in positions.values()]
+    ys = [p[1] for p in positions.values()]
+    axes.set_xlim(min(xs) - box[0] / 2 - _GAP_X / 2, max(xs) + box[0] / 2 + _GAP_X / 2)
+    axes.set_ylim(min(ys) - box[1] / 2 - _GAP_Y / 2, max(ys) + box[1] / 2 + _GAP_Y / 2)
     figure.canvas.draw()  # lays the boxes out, so the arrows can stop at their edges
     for source, target in edges:
         axes.annotate("", xy=positions[id(target)], xytext=positions[id(source)],
                       arrowprops=dict(arrowstyle="-|>", color="#444444", shrinkA=1, shrinkB=1,
                                       patchA=boxes[id(source)].get_bbox_patch(),
                                       patchB=boxes[id(target)].get_bbox_patch()))
-    xs = [p[0] for p in positions.values()]
-    ys = [p[1] for p in positions.values()]
-    axes.set_xlim(min(xs) - _BOX_WIDTH / 1.6, max(xs) + _BOX_WIDTH / 1.6)
-    axes.set_ylim(min(ys) - _BOX_HEIGHT, max(ys) + _BOX_HEIGHT)
-    path = os.fspath(to_file)
     extension = os.path.splitext(path)[1].lstrip(".").lower() or "png"
     with atomic_write(path, "wb") as handle:
         figure.savefig(handle, format=extension, dpi=dpi)
-    return to_file
 
 
 def _graph(model):
@@ -118,7 +128,8 @@ def _graph(model):
 
 def _label(layer, show_shapes, show_layer_names, show_dtype, show_layer_activations,
            show_trainable):
-    class_name = type(layer).__name__
+    from numpynet.models.summary import display_class_name
+    class_name = display_class_name(layer)
     lines = [f"{layer.name} ({class_name})" if show_layer_names else class_name]
     activation = getattr(layer, "activation", None)
     if show_layer_activations and activation is not None:
