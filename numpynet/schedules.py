@@ -149,13 +149,9 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step):
-        # Keras casts the boundaries to the step's type: an integer step compares with
-        # truncated boundaries.
-        is_integer = isinstance(step, (int, np.integer))
-        boundaries = [int(b) if is_integer else b for b in self.boundaries]
         value = self.values[-1]
-        for boundary, candidate in zip(boundaries, self.values):
-            if step <= boundary:
+        for boundary, candidate in zip(self.boundaries, self.values):
+            if step <= boundary:  # a step equal to a boundary still gets the earlier value
                 value = candidate
                 break
         return float(_floatx()(value))

@@ -298,13 +298,6 @@ class Optimizer:
         raise NotImplementedError(f"Optimizer {type(self).__name__} must implement "
                                   "`update_step(gradient, variable, learning_rate)`.")
 
-    def finalize_variable_values(self, var_list):
-        """Keras calls this at the end of ``fit``; without EMA there is nothing to do."""
-
-    def scale_loss(self, loss):
-        """Returns ``loss`` unchanged (numpynet has no loss scaling)."""
-        return loss
-
     # ------------------------------------------------------------------ save / load
     @property
     def variables(self):
