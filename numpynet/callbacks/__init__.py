@@ -11,3 +11,4 @@ from numpynet.callbacks.lambda_callback import LambdaCallback
 from numpynet.callbacks.lr_callbacks import LearningRateScheduler, ReduceLROnPlateau
 from numpynet.callbacks.model_checkpoint import ModelCheckpoint
 from numpynet.callbacks.terminate_on_nan import TerminateOnNaN
+from numpynet.callbacks.tensorboard import TensorBoard

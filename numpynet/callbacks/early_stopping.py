@@ -7,6 +7,8 @@
 import operator
 import warnings
 
+import numpy as np
+
 from numpynet.callbacks.callback import Callback
 
 
@@ -63,7 +65,14 @@ class MonitorCallback(Callback):
         """Strict improvement: ``value - min_delta`` beats ``reference`` (None always loses)."""
         if reference_value is None:
             return True
-        return bool(self.monitor_op(monitor_value - self.min_delta, reference_value))
+        # Keras compares with ops.less/greater, which turn Python floats into float32 tensors.
+        return bool(self.monitor_op(_keras_scalar(monitor_value - self.min_delta),
+                                    _keras_scalar(reference_value)))
+
+
+def _keras_scalar(value):
+    """A Python float as TensorFlow converts it (float32); NumPy scalars keep their dtype."""
+    return np.float32(value) if type(value) is float else value
 
 
 def _compiled_metrics(model):

@@ -1,0 +1,526 @@
+"""``TensorBoard``: curves, weight and gradient histograms for TensorBoard; ``serve`` to view them.
+
+The callback writes event files with tensorboardX (imported when the first file is opened, so
+``import numpynet`` stays fast; TensorFlow is never needed), laid out as Keras 3.15 lays them
+out (``keras/src/callbacks/tensorboard.py``):
+
+* two runs, ``<log_dir>/train`` and ``<log_dir>/validation``;
+* ``epoch_<name>`` scalars at step = epoch (0-based) for every ``logs`` key; the ``val_`` keys
+  go to the validation run without the prefix, so both runs share the ``epoch_loss`` chart;
+  ``epoch_learning_rate`` goes to the train run;
+* with ``update_freq="batch"`` or ``N``: ``batch_<name>`` scalars every ``N`` batches, at the
+  global batch number (1-based, counted from the start of ``fit``);
+* ``evaluation_<name>_vs_iterations`` on the validation run after each validation, at step =
+  ``optimizer.iterations``;
+* every ``histogram_freq`` epochs: ``<weight path>/histogram`` for every weight (e.g.
+  ``dense/kernel/histogram``), and ``<weight path>/image`` with ``write_images``.
+
+Event files are append-only record streams, each record with its own checksum: a crash leaves
+a readable prefix, so they are streamed rather than written with ``atomic_write``.
+"""
+
+import atexit
+import importlib.util
+import itertools
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+
+from numpynet.callbacks.callback import Callback
+
+HISTOGRAM_BINS = 30  # tf.summary.histogram's default: 30 equal-width buckets over [min, max]
+_WRITER_IDS = itertools.count()
+
+
+class TensorBoard(Callback):
+    """Writes logs for TensorBoard, as ``keras.callbacks.TensorBoard``, plus gradients.
+
+    numpynet extras (Keras 3 dropped gradient summaries):
+
+    * ``write_grads``: at the epochs that get weight histograms, the train run also gets
+      ``<weight path>/gradient_histogram`` for every trainable weight (the gradient of the
+      epoch's *last* batch, read before the update, like the weights it sits beside) and
+      ``grad_norm/<layer name>``: the L2 norm of all the layer's gradients, computed in float64
+      for every batch and averaged over the epoch's batches (as ``GradientTracker`` does).
+    * ``write_lr=False`` leaves out ``epoch_learning_rate``.
+    * ``write_graph`` cannot draw a graph (Keras' conceptual graph needs TensorFlow): the train
+      run gets, under the text tag ``"model"`` (step 0), the ``model.summary()`` table and the
+      model config as JSON, written once the model is built.
+
+    Two Keras bugs are not copied: with an integer ``update_freq`` Keras drops the epoch
+    scalars of epochs whose global batch count is not a multiple of it (tensorflow#49109),
+    and the ``evaluation_*`` scalars likewise; numpynet writes them every time.
+
+    Args:
+        log_dir: directory of the runs, e.g. ``"logs/fit"``; use one per experiment.
+        histogram_freq: write histograms every this many epochs (epoch 0 first); 0 = never.
+        write_graph: write the model summary and config (see above).
+        write_images: with histograms, draw each weight as a grayscale image as Keras does
+            (a kernel wider than tall, a bias as a column; values outside [0, 1] saturate).
+        write_steps_per_second: also write ``epoch_steps_per_second`` (and
+            ``batch_steps_per_second`` when batch scalars are written).
+        update_freq: ``"epoch"``, ``"batch"`` (= 1) or ``N``: batch scalars every ``N`` batches.
+        profile_batch, embeddings_freq, embeddings_metadata: Keras arguments numpynet cannot
+            honour (no profiler, no Embedding layer); only their defaults are accepted.
+        write_grads: write gradient histograms and per-layer gradient norms.
+        write_lr: write ``epoch_learning_rate`` (Keras always does when there is an optimizer).
+
+    Raises:
+        ValueError: for a wrong ``histogram_freq`` or ``update_freq``, or a profiling or
+            embeddings request.
+        ImportError: if tensorboardX is not installed.
+
+    Example:
+        >>> tb = nn.callbacks.TensorBoard("logs", histogram_freq=1, write_grads=True)
+        >>> model.fit(x, y, epochs=10, validation_split=0.2, callbacks=[tb])
+        >>> server = nn.callbacks.tensorboard.serve("logs"); print(server.url)
+    """
+
+    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
+                 write_steps_per_second=False, update_freq="epoch", profile_batch=0,
+                 embeddings_freq=0, embeddings_metadata=None, write_grads=False, write_lr=True):
+        super().__init__()
+        _check_arguments(histogram_freq, update_freq, profile_batch, embeddings_freq)
+        _require("tensorboardX", "nn.callbacks.TensorBoard")
+        self.log_dir = str(os.fspath(log_dir))
+        self.histogram_freq = histogram_freq
+        self.write_graph = write_graph
+        self.write_images = write_images
+        self.write_steps_per_second = write_steps_per_second
+        self.update_freq = 1 if update_freq == "batch" else update_freq
+        self.embeddings_freq = embeddings_freq
+        self.embeddings_metadata = embeddings_metadata
+        self.write_grads = write_grads
+        self.write_lr = write_lr
+        if write_grads and not histogram_freq:
+            warnings.warn("TensorBoard: write_grads=True writes nothing with histogram_freq=0; "
+                          "set histogram_freq (e.g. 1) to get gradient summaries.", stacklevel=2)
+        self._writers = {}
+        self._global_train_batch = 0
+        self._previous_epoch_iterations = 0
+        self._batch_start_time = self._epoch_start_time = 0.0
+        self._graph_pending = False
+        self._grad_epoch = False  # does this epoch collect gradients?
+        self._grad_norms, self._last_gradients, self._layer_of = {}, {}, None
+
+    # ---------------------------------------------------------------- writers
+    def set_model(self, model):
+        """Attaches the model and writes its summary (now if built, else after one batch)."""
+        super().set_model(model)
+        self._close_writers()
+        self._train_dir = os.path.join(self.log_dir, "train")
+        self._val_dir = os.path.join(self.log_dir, "validation")
+        self._graph_pending = bool(self.write_graph)
+        if self._graph_pending and getattr(model, "built", True):
+            self._write_model_summary()
+
+    def _writer(self, run):
+        """The run's writer, opened on first use (as Keras: no empty runs)."""
+        if run not in self._writers:
+            directory = self._train_dir if run == "train" else self._val_dir
+            self._writers[run] = _RunWriter(directory)
+        return self._writers[run]
+
+    def _close_writers(self):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
+
+    def _write_model_summary(self):
+        self._graph_pending = False
+        try:
+            text = _model_markdown(self.model)
+        except Exception as error:  # as Keras: a model it cannot describe never stops training
+            warnings.warn(f"TensorBoard: could not describe model "
+                          f"{getattr(self.model, 'name', '?')!r} ({error}); no 'model' text "
+                          "is written.", stacklevel=2)
+            return
+        writer = self._writer("train")
+        writer.add_text("model", text, 0)
+        writer.flush()
+
+    # ---------------------------------------------------------------- hooks
+    def on_train_begin(self, logs=None):
+        self._global_train_batch = 0
+        self._previous_epoch_iterations = 0
+        self._layer_of = None
+
+    def on_train_end(self, logs=None):
+        self._close_writers()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.write_steps_per_second:
+            self._previous_epoch_iterations = self.model.optimizer.iterations
+            self._epoch_start_time = time.perf_counter()
+        self._grad_epoch = bool(self.write_grads) and self._histogram_epoch(epoch)
+        self._grad_norms, self._last_gradients = {}, {}
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._global_train_batch += 1
+        if self.write_steps_per_second:
+            self._batch_start_time = time.perf_counter()
+
+    def on_train_batch_gradients(self, batch, gradients):
+        if not self._grad_epoch:
+            return
+        self._last_gradients = gradients  # a new dict of new arrays every step: no copy needed
+        if self._layer_of is None:  # weight path -> layer name; the model is built by now
+            self._layer_of = {w.path: layer.name for layer in self.model.layers
+                              for w in layer.weights}
+        squares = {}
+        for path, grad in gradients.items():
+            layer = self._layer_of.get(path, path.rsplit("/", 1)[0])
+            flat = np.asarray(grad, dtype=np.float64).ravel()
+            squares[layer] = squares.get(layer, 0.0) + float(flat @ flat)
+        for layer, total in squares.items():
+            self._grad_norms.setdefault(layer, []).append(float(np.sqrt(total)))
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._graph_pending:
+            self._write_model_summary()
+        if self.update_freq == "epoch" or self._global_train_batch % self.update_freq:
+            return
+        writer, step = self._writer("train"), self._global_train_batch
+        if self.write_steps_per_second:
+            elapsed = max(time.perf_counter() - self._batch_start_time, 1e-9)
+            writer.add_scalar("batch_steps_per_second", 1.0 / elapsed, step)
+        for name, value in (logs or {}).items():
+            writer.add_scalar(f"batch_{name}", value, step)
+
+    def on_test_end(self, logs=None):
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is None or not hasattr(optimizer, "iterations") or not logs:
+            return
+        writer = self._writer("validation")
+        for name, value in logs.items():
+            writer.add_scalar(f"evaluation_{name}_vs_iterations", value, optimizer.iterations)
+        writer.flush()  # evaluate() never reaches on_train_end
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._log_epoch_metrics(epoch, logs)
+        if self._histogram_epoch(epoch):
+            self._log_weights(epoch)
+            if self._grad_epoch:
+                self._log_gradients(epoch)
+        for writer in self._writers.values():
+            writer.flush()
+
+    # ---------------------------------------------------------------- summaries
+    def _histogram_epoch(self, epoch):
+        return bool(self.histogram_freq) and epoch % self.histogram_freq == 0
+
+    def _log_epoch_metrics(self, epoch, logs):
+        if not logs:
+            return
+        train_logs = {k: v for k, v in logs.items() if not k.startswith("val_")}
+        val_logs = {k[len("val_"):]: v for k, v in logs.items() if k.startswith("val_")}
+        if self.write_lr:
+            self._collect_learning_rate(train_logs)
+        if self.write_steps_per_second:
+            elapsed = max(time.perf_counter() - self._epoch_start_time, 1e-9)
+            steps = self.model.optimizer.iterations - self._previous_epoch_iterations
+            train_logs["steps_per_second"] = steps / elapsed
+        for run, run_logs in (("train", train_logs), ("validation", val_logs)):
+            if run_logs:
+                writer = self._writer(run)
+                for name, value in run_logs.items():
+                    writer.add_scalar(f"epoch_{name}", value, epoch)
+
+    def _collect_learning_rate(self, logs):
+        from numpynet.optimizers.base import Optimizer
+        optimizer = getattr(self.model, "optimizer", None)
+        optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # as Keras (loss scaling)
+        if isinstance(optimizer, Optimizer):
+            logs["learning_rate"] = float(optimizer.learning_rate)
+
+    def _log_weights(self, epoch):
+        writer = self._writer("train")
+        for layer in self.model.layers:
+            for weight in layer.weights:
+                name = weight.path.replace(":", "_")
+                _add_histogram(writer, f"{name}/histogram", weight.data, epoch)
+                image = _weight_image(np.asarray(weight.data)) if self.write_images else None
+                if image is not None:
+                    writer.add_images(f"{name}/image", image, epoch)
+
+    def _log_gradients(self, epoch):
+        writer = self._writer("train")
+        for path, grad in self._last_gradients.items():
+            _add_histogram(writer, f"{path.replace(':', '_')}/gradient_histogram", grad, epoch)
+        for layer, norms in self._grad_norms.items():
+            writer.add_scalar(f"grad_norm/{layer}", float(np.mean(norms)), epoch)
+
+
+class _RunWriter:
+    """Writes one run's event file with tensorboardX's summary builders, synchronously.
+
+    tensorboardX's ``SummaryWriter`` queues events for a thread, and its ``flush`` does not
+    wait for that queue: the last events of an epoch could still be missing after it. Here
+    every event is in the file buffer when ``add_*`` returns, so ``flush`` is exact.
+    """
+
+    def __init__(self, directory):
+        from tensorboardX.event_file_writer import EventsWriter
+        os.makedirs(directory, exist_ok=True)
+        # Event file names hold the time in seconds: a unique suffix keeps a writer opened in
+        # the same second (a second fit) from truncating the first one's file.
+        suffix = f".{os.getpid()}.{next(_WRITER_IDS):04d}"
+        self._events = EventsWriter(os.path.join(directory, "events"), suffix)
+
+    def _add(self, summary, step):
+        from tensorboardX.proto.event_pb2 import Event
+        self._events.write_event(Event(summary=summary, step=int(step), wall_time=time.time()))
+
+    def add_scalar(self, tag, value, step):
+        from tensorboardX import summary
+        self._add(summary.scalar(tag, float(value)), step)
+
+    def add_histogram(self, tag, values, step, bins):
+        from tensorboardX import summary
+        self._add(summary.histogram(tag, values, bins), step)
+
+    def add_images(self, tag, images, step):
+        from tensorboardX import summary
+        self._add(summary.image(tag, images, dataformats="NHWC"), step)
+
+    def add_text(self, tag, text, step):
+        from tensorboardX import summary
+        self._add(summary.text(tag, text), step)
+
+    def flush(self):
+        self._events.flush()
+
+    def close(self):
+        self._events.close()
+
+
+def _check_arguments(histogram_freq, update_freq, profile_batch, embeddings_freq):
+    if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int) \
+            or histogram_freq < 0:
+        raise ValueError(f"TensorBoard: histogram_freq must be an integer >= 0 (a number of "
+                         f"epochs; 0 = no histograms), got {histogram_freq!r}.")
+    if update_freq not in ("batch", "epoch") and (
+            isinstance(update_freq, bool) or not isinstance(update_freq, int) or update_freq < 1):
+        raise ValueError(f"TensorBoard: update_freq must be 'batch', 'epoch' or a positive "
+                         f"integer (a number of batches), got {update_freq!r}.")
+    if profile_batch not in (0, None):
+        raise ValueError("TensorBoard: profiling is not available in numpynet (Keras has none "
+                         f"for its numpy backend either). Received: profile_batch="
+                         f"{profile_batch} (must be 0)")
+    if embeddings_freq:
+        raise ValueError("TensorBoard: numpynet has no Embedding layer to project. Received: "
+                         f"embeddings_freq={embeddings_freq} (must be 0)")
+
+
+def _require(module, user):
+    if importlib.util.find_spec(module) is None:
+        raise ImportError(f"{user} needs the `{module}` package, which is not installed: "
+                          f"pip install {module} (or pip install 'numpynet[viz]').")
+
+
+def _add_histogram(writer, tag, values, step):
+    """A 30-bucket histogram of the finite values (np.histogram rejects NaN and inf)."""
+    values = np.asarray(values).ravel()
+    finite = values[np.isfinite(values)]
+    if finite.size < values.size:
+        warnings.warn(f"TensorBoard: {tag!r} has {values.size - finite.size} non-finite values "
+                      f"at epoch {step}; the histogram shows the {finite.size} finite ones.",
+                      stacklevel=3)
+    if finite.size:
+        writer.add_histogram(tag, finite, step, HISTOGRAM_BINS)
+
+
+def _weight_image(weight):
+    """Keras' picture of a weight: uint8 images ``(n <= 3, height, width, 1)``, or None."""
+    image = np.nan_to_num(np.squeeze(weight))
+    if image.ndim == 1:  # a bias: one column
+        image = image.reshape(1, image.shape[0], 1, 1)
+    elif image.ndim == 2:  # a Dense kernel, drawn wider than tall
+        image = image.T if image.shape[0] > image.shape[1] else image
+        image = image.reshape(1, *image.shape, 1)
+    elif image.ndim == 3:  # a channels_last Conv1D kernel: one image per output channel
+        image = np.transpose(image, (2, 0, 1))
+        image = image.reshape(*image.shape, 1)
+    if image.ndim != 4 or image.shape[-1] not in (1, 3, 4):
+        return None  # as Keras: no picture for higher-rank kernels
+    # tf.summary.image keeps max_outputs=3 images and converts floats as convert_image_dtype
+    # does: multiply by 255.5, then saturate to [0, 255] (tensorboardX alone would wrap around).
+    return np.clip(image[:3] * 255.5, 0, 255).astype(np.uint8)
+
+
+def _model_markdown(model):
+    """The model's summary table and JSON config as Markdown code blocks."""
+    from numpynet.models.summary import display_class_name, is_sequential_like, summary_text
+    width = 88 if is_sequential_like(model) else 108  # Keras' default summary widths
+    config = {"class_name": display_class_name(model), "config": model.get_config()}
+    config_text = json.dumps(config, indent=2, default=_json_default)
+    return f"```\n{summary_text(model, line_length=width)}```\n\n```json\n{config_text}\n```\n"
+
+
+def _json_default(value):
+    if isinstance(value, (np.generic, np.ndarray)):  # NumPy values sneak into configs
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON-serializable")
+
+
+# -------------------------------------------------------------------------------- serving
+# Runs tensorboard.main with TensorBoard's own "no TensorFlow" switch (the module that its
+# TensorFlow-free build ships): it then uses its bundled stub, starts in about a second instead
+# of importing TensorFlow for several, and behaves the same whether TensorFlow is installed.
+_LAUNCHER = ("import sys, types\n"
+             "notf = 'tensorboard.compat.notf'\n"
+             "sys.modules[notf] = types.ModuleType(notf)\n"
+             "from tensorboard.main import run_main\n"
+             "sys.argv[0] = 'tensorboard'\n"
+             "run_main()\n")
+_RUNNING = set()  # servers' processes, stopped when Python exits
+
+
+class TensorBoardServer:
+    """A TensorBoard server started by :func:`serve`; a context manager that stops it.
+
+    Attributes:
+        url: the address to open in a browser, e.g. ``"http://127.0.0.1:50123/"``.
+        pid: the server's process id.
+        log_dir: the directory it serves.
+    """
+
+    def __init__(self, log_dir, host, port):
+        self.log_dir, self.url = log_dir, f"http://{host}:{port}/"
+        self._output = tempfile.TemporaryFile()  # a pipe nobody reads could fill and block it
+        # --load_fast=false: the Python loader, not a second data-server process, so that
+        # `pid` is the whole server.
+        command = [sys.executable, "-c", _LAUNCHER, "--logdir", log_dir, "--host", host,
+                   "--port", str(port), "--load_fast=false"]
+        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                         stdout=self._output, stderr=subprocess.STDOUT)
+        _RUNNING.add(self._process)
+
+    @property
+    def pid(self):
+        return self._process.pid
+
+    @property
+    def running(self):
+        return self._process.poll() is None
+
+    def _wait_until_ready(self, timeout):
+        import urllib.request
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxies
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running:
+                code, output = self._process.returncode, self._last_output()
+                self.stop()
+                raise RuntimeError(f"serve: TensorBoard (pid {self.pid}) exited with code "
+                                   f"{code} before answering at {self.url}. Its output ends "
+                                   f"with:\n{output}")
+            try:
+                with opener.open(self.url + "data/runs", timeout=1.0) as response:
+                    if response.status == 200:
+                        return
+            except OSError:  # not listening yet
+                pass
+            time.sleep(0.1)
+        output = self._last_output()
+        self.stop()
+        raise TimeoutError(f"serve: TensorBoard (pid {self.pid}) did not answer at {self.url} "
+                           f"within {timeout} s and was stopped. Its output ends with:\n{output}")
+
+    def _last_output(self, size=2000):
+        self._output.seek(0)
+        return self._output.read().decode("utf-8", "replace")[-size:]
+
+    def stop(self, timeout=10.0):
+        """Stops the server: SIGTERM to its pid, then SIGKILL if it is still alive after
+        ``timeout`` seconds. Calling it again does nothing."""
+        _terminate(self._process, timeout)
+        _RUNNING.discard(self._process)
+        self._output.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def __repr__(self):
+        state = "running" if self.running else "stopped"
+        return f"<TensorBoardServer {self.url} pid={self.pid} {state} log_dir={self.log_dir!r}>"
+
+
+def serve(log_dir="logs", port=0, host="127.0.0.1", timeout=60.0):
+    """Starts the TensorBoard server on ``log_dir`` in a subprocess and waits until it answers.
+
+    Args:
+        log_dir: the directory given to the ``TensorBoard`` callback (it must exist).
+        port: the TCP port; 0 picks a free one.
+        host: a loopback address: TensorBoard has no authentication, so numpynet never
+            exposes it to the network.
+        timeout: seconds to wait for the first HTTP answer.
+
+    Returns:
+        A running :class:`TensorBoardServer` (``.url``, ``.pid``, ``.stop()``; a context
+        manager). Servers still running when Python exits are stopped.
+
+    Raises:
+        ValueError: for a non-loopback ``host`` or a port outside 0..65535.
+        FileNotFoundError: if ``log_dir`` is not a directory.
+        ImportError: if the ``tensorboard`` package is not installed.
+        RuntimeError: if the server exits before answering (e.g. the port is taken).
+        TimeoutError: if it does not answer within ``timeout`` seconds (it is then stopped).
+    """
+    import ipaddress
+    address = "127.0.0.1" if host == "localhost" else host
+    try:
+        loopback = ipaddress.IPv4Address(address).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(f"serve: host must be a loopback IPv4 address such as '127.0.0.1' "
+                         f"(TensorBoard has no authentication), got {host!r}.")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"serve: port must be an integer in 0..65535 (0 = any free port), "
+                         f"got {port!r}.")
+    log_dir = os.path.abspath(os.fspath(log_dir))
+    if not os.path.isdir(log_dir):
+        raise FileNotFoundError(f"serve: log_dir {log_dir!r} is not a directory; pass the "
+                                "log_dir of the TensorBoard callback after training.")
+    _require("tensorboard", "serve()")
+    for attempt in range(3):  # a picked free port can be taken before TensorBoard binds it
+        server = TensorBoardServer(log_dir, address, port or _free_port(address))
+        try:
+            server._wait_until_ready(timeout)
+            return server
+        except RuntimeError as error:
+            if port or attempt == 2 or "already in use" not in str(error):
+                raise
+
+
+def _free_port(host):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def _terminate(process, timeout):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@atexit.register
+def _stop_running_servers():
+    for process in list(_RUNNING):
+        _terminate(process, 5.0)
