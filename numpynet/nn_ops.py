@@ -1,8 +1,9 @@
-"""Neural-network primitives: activations and the fused, numerically stable cross-entropies.
+"""Neural-network primitives: activations, the fused cross-entropies and Dense's fused kernel.
 
 Same pattern as :mod:`numpynet.ops`: forward with NumPy, then the VJP with its formula. These are
 primitives (rather than compositions) because their derivatives reuse the forward output, which
-is both faster and more accurate. ``ops`` re-exports everything here.
+is both faster and more accurate. ``ops`` re-exports everything in ``__all__``; :func:`dense`,
+the fast path of ``layers.Dense``, stays here.
 """
 
 import math
@@ -31,6 +32,57 @@ def _lift(x):
 def _lift_like(labels, logits):
     """Constant labels take the logits' dtype (float64 labels must not be rounded to float32)."""
     return labels if isinstance(labels, Tensor) else Tensor(labels, dtype=logits.dtype)
+
+
+# ---------------------------------------------------------------------- fused Dense
+# Dense's fast path rather than a building block, so `ops` does not re-export it (not in __all__).
+def dense(x, kernel, bias=None, activation=None):
+    """Fused fully connected layer: ``relu(x @ kernel + bias)``, or ``x @ kernel + bias``.
+
+    Same numbers as the composition ``relu(add(matmul(x, kernel), bias))``, fused for speed:
+    Dense layers do most of the work of a multilayer perceptron, and here they make one tape
+    node instead of three and write the bias and the ReLU into the matmul's output instead of
+    allocating two more arrays of the output's size.
+
+    Args:
+        x: inputs of shape ``(batch, input_dim)``.
+        kernel: weights of shape ``(input_dim, units)``.
+        bias: optional vector of shape ``(units,)``.
+        activation: None (linear) or ``"relu"``; apply any other activation to the result.
+
+    Returns:
+        A tensor of shape ``(batch, units)``.
+
+    Raises:
+        ValueError: for shapes that do not fit or an activation other than None or "relu".
+    """
+    x, kernel, bias = _lift(x), _lift(kernel), None if bias is None else _lift(bias)
+    if activation not in (None, "relu"):
+        raise ValueError(f"dense: activation must be None or 'relu', got {activation!r}; "
+                         "apply other activations to the linear result.")
+    if x.ndim != 2 or kernel.ndim != 2 or x.shape[1] != kernel.shape[0] or (
+            bias is not None and bias.shape != kernel.shape[1:]):
+        raise ValueError(f"dense: expected x (batch, n), kernel (n, units) and bias (units,); "
+                         f"got shapes {x.shape}, {kernel.shape} and "
+                         f"{None if bias is None else bias.shape}.")
+    out = x.data @ kernel.data
+    if bias is not None:
+        out += bias.data  # z = x W + b, written into the product: no second array
+    if activation == "relu":
+        np.maximum(out, 0, out=out)
+    parents = (x, kernel) if bias is None else (x, kernel, bias)
+
+    def vjp(g):
+        if activation == "relu":
+            g = g * (out > 0)  # relu'(z) = 1 where z > 0, i.e. where the output is > 0
+        # z = x W + b:  dx = G Wᵀ,  dW = xᵀ G,  db = Σ_batch G; none for a constant (the data)
+        grads = (g @ kernel.data.T if x.requires_grad else None,
+                 x.data.T @ g if kernel.requires_grad else None)
+        if bias is None:
+            return grads
+        return grads + (g.sum(axis=0) if bias.requires_grad else None,)
+
+    return _result(out, parents, vjp, "dense")
 
 
 def relu(x):

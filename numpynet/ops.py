@@ -41,14 +41,17 @@ def add(a, b):
 
 def subtract(a, b):
     a, b = _pair(a, b)
-    # d(a-b)/da = 1, d(a-b)/db = -1
-    return _result(a.data - b.data, (a, b), lambda g: (g, -g), "subtract")
+    # d(a-b)/da = 1, d(a-b)/db = -1 (not negated for a constant b, such as a loss's targets)
+    return _result(a.data - b.data, (a, b), lambda g: (g, -g if b.requires_grad else None),
+                   "subtract")
 
 
 def multiply(a, b):
     a, b = _pair(a, b)
-    # d(ab)/da = b, d(ab)/db = a
-    return _result(a.data * b.data, (a, b), lambda g: (g * b.data, g * a.data), "multiply")
+    # d(ab)/da = b, d(ab)/db = a (a constant operand needs no gradient: skip its product)
+    return _result(a.data * b.data, (a, b),
+                   lambda g: (g * b.data if a.requires_grad else None,
+                              g * a.data if b.requires_grad else None), "multiply")
 
 
 def divide(a, b):
@@ -186,8 +189,10 @@ def matmul(a, b):
             return (B @ g[..., None])[..., 0], A[:, None] * g[..., None, :]
         if B.ndim == 1:  # (..., m, k) @ (k)
             return g[..., None] * B, (np.swapaxes(A, -1, -2) @ g[..., None])[..., 0]
-        # C = A B:  dA = G Bᵀ,  dB = Aᵀ G  (transposes are views: no copies)
-        return g @ np.swapaxes(B, -1, -2), np.swapaxes(A, -1, -2) @ g
+        # C = A B:  dA = G Bᵀ,  dB = Aᵀ G  (transposes are views: no copies). A constant
+        # operand, such as the data fed to a first layer, gets no gradient: its GEMM is skipped.
+        return (g @ np.swapaxes(B, -1, -2) if a.requires_grad else None,
+                np.swapaxes(A, -1, -2) @ g if b.requires_grad else None)
 
     return _result(out, (a, b), vjp, "matmul")
 

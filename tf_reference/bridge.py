@@ -19,7 +19,7 @@ _IGNORED_KERAS_KEYS = {  # Keras config keys with no numpynet meaning, at their 
     "lora_alpha": None, "sparse": False, "ragged": False, "optional": False,
     "synchronized": False, "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99,
     "mask_shape": None, "noise_shape": None, "seed": None, "build_config": None,
-    "input_axes": None, "output_axes": None,
+    "input_axes": None, "output_axes": None, "data_format": "channels_last",
 }
 
 
@@ -102,7 +102,10 @@ def _to_keras_value(key, value, layer, custom_objects):
     if key.endswith("regularizer") and value is not None:
         return keras_extras.keras_regularizer(value)
     if key == "function":
-        return keras_extras.keras_function(layer, custom_objects)
+        try:
+            return keras_extras.keras_function(layer, custom_objects)
+        except ValueError as error:
+            raise BridgeError(str(error)) from None
     return value
 
 
@@ -169,7 +172,37 @@ def from_keras(keras_model):
         twin = _numpynet_functional(keras_model, config)
     for mine, other in zip(twin.weights, keras_model.weights):
         mine.assign(np.asarray(other.numpy()).astype(mine.dtype))
+    if getattr(keras_model, "compiled", False):
+        twin.compile(**numpynet_compile_args(keras_model))
     return twin
+
+
+def numpynet_compile_args(keras_model):
+    """The arguments of numpynet's ``compile`` equivalent to a compiled Keras model's.
+
+    Works on Keras' serialized compile config, whose format numpynet's ``deserialize``
+    functions read (names stay names; objects come as ``class_name``/``config`` dicts).
+    """
+    import numpynet as nn
+
+    config = keras_model.get_compile_config()
+
+    def leaves(module, value):
+        if isinstance(value, dict) and "class_name" in value:
+            return module.deserialize(value)
+        if isinstance(value, dict):
+            return {k: leaves(module, v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [leaves(module, v) for v in value]
+        return value
+
+    return {
+        "optimizer": nn.optimizers.deserialize(config["optimizer"]),
+        "loss": leaves(nn.losses, config.get("loss")),
+        "loss_weights": config.get("loss_weights"),
+        "metrics": leaves(nn.metrics, config.get("metrics")),
+        "weighted_metrics": leaves(nn.metrics, config.get("weighted_metrics")),
+    }
 
 
 def _numpynet_functional(keras_model, config):
@@ -191,7 +224,11 @@ def _numpynet_functional(keras_model, config):
                 args = [_resolve(a, produced) for a in node["args"]]
             except KeyError:
                 continue
-            outputs = layers[name](*args, **node.get("kwargs", {}))
+            # Keras records `mask=None` for layers whose call takes a mask (Lambda); numpynet
+            # has no masking, so only a real mask would be meaningful.
+            kwargs = {k: v for k, v in node.get("kwargs", {}).items()
+                      if not (k == "mask" and v is None)}
+            outputs = layers[name](*args, **kwargs)
             produced[(name, index)] = _flatten(outputs)
             pending.remove(item)
             progress = True
@@ -233,7 +270,11 @@ def _numpynet_layer(spec, keras_layer):
         raise BridgeError(f"Keras layer {spec['config'].get('name')!r} of class {class_name!r} "
                           "has no numpynet twin.")
     config = _numpynet_config(cls, spec["config"], keras_layer)
-    return cls.from_config(config)
+    try:
+        return cls.from_config(config)
+    except (NotImplementedError, TypeError, ValueError) as error:  # e.g. a weight constraint
+        raise BridgeError(f"Keras layer {config.get('name')!r} ({class_name}) has no numpynet "
+                          f"twin: {error}") from None
 
 
 def _numpynet_config(cls, config, keras_layer):
@@ -247,7 +288,10 @@ def _numpynet_config(cls, config, keras_layer):
         elif key.endswith("regularizer") and value is not None:
             value = keras_extras.numpynet_regularizer(value)
         elif key == "function":
-            value = keras_extras.numpynet_function(keras_layer)
+            try:
+                value = keras_extras.numpynet_function(keras_layer)
+            except ValueError as error:
+                raise BridgeError(str(error)) from None
         if key in accepted:
             result[key] = value
         elif key not in _IGNORED_KERAS_KEYS or _IGNORED_KERAS_KEYS[key] != value:

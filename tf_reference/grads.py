@@ -51,7 +51,8 @@ def numpynet_step(model, x, y, sample_weight=None, training=True):
     model._clear_losses()
     y_pred = model._flat_outputs(model(xs, training=training))
     loss = model._compute_loss(ys, y_pred, weights, batch_size=len(xs[0]))
-    loss.backward()
+    if loss.requires_grad:  # a model without trainable weights has nothing to differentiate
+        loss.backward()
     result = _outputs([p.data for p in y_pred])
     result["loss"] = np.asarray(loss.data)
     for w in trainable:

@@ -78,7 +78,11 @@ def keras_regularizer(value):
     extra = _EXTRA_REGULARIZERS.get(type(regularizer).__name__)
     if extra is not None:
         return extra(**regularizer.get_config())
-    return _twin(regularizer, keras.regularizers, "regularizer")
+    twin = _twin(regularizer, keras.regularizers, "regularizer")
+    if isinstance(twin, keras.regularizers.OrthogonalRegularizer):
+        # Keras 3.15 stores `factor` as a float32 tensor, which fails on float64 weights.
+        twin.factor = float(regularizer.get_config()["factor"])
+    return twin
 
 
 def numpynet_regularizer(spec):

@@ -5,7 +5,7 @@ primitives in ``call``; it needs no backward code, because every primitive alrea
 own VJP and the tape chains them.
 """
 
-from numpynet import activations, initializers, ops, regularizers
+from numpynet import activations, initializers, nn_ops, ops, regularizers
 from numpynet.layers.layer import Layer
 
 
@@ -59,6 +59,13 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs, training=None):
+        if inputs.ndim == 2:
+            # The plain version below, fused into one primitive (nn_ops.dense) for speed: same
+            # numbers, one tape node, no temporary arrays. ReLU fuses too; any other activation
+            # (sigmoid and softmax keep their logits for the loss) is applied to the result.
+            if self.activation is activations.relu:
+                return nn_ops.dense(inputs, self.kernel, self.bias, activation="relu")
+            return self.activation(nn_ops.dense(inputs, self.kernel, self.bias))
         outputs = ops.matmul(inputs, self.kernel)
         if self.use_bias:
             outputs = outputs + self.bias  # broadcast over the batch; backward sums it back

@@ -52,24 +52,46 @@ class Adam(Optimizer):
             variables, ["momentum", "velocity"])
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(variables, "velocity_hat")
+        # Two work arrays per variable, reused every step, so that an update allocates nothing
+        # (they are not state: they are not saved and hold nothing between steps).
+        self._work = [(np.empty_like(v.data), np.empty_like(v.data)) for v in variables]
+        self._alpha_cache = (None, None)
+
+    def _alpha(self, learning_rate, dtype):
+        """The bias-corrected step size of this step, computed once per step and dtype."""
+        key = (self.iterations, dtype, learning_rate)
+        if self._alpha_cache[0] != key:
+            lr = keras_cast(learning_rate, dtype)
+            local_step = keras_cast(self.iterations + 1, dtype)
+            beta_1_power = np.power(keras_cast(self.beta_1, dtype), local_step)
+            beta_2_power = np.power(keras_cast(self.beta_2, dtype), local_step)
+            self._alpha_cache = (key, lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power))
+        return self._alpha_cache[1]
 
     def update_step(self, gradient, variable, learning_rate):
-        dtype = variable.dtype
-        lr = keras_cast(learning_rate, dtype)
-        local_step = keras_cast(self.iterations + 1, dtype)
-        beta_1_power = np.power(keras_cast(self.beta_1, dtype), local_step)
-        beta_2_power = np.power(keras_cast(self.beta_2, dtype), local_step)
+        alpha = self._alpha(learning_rate, variable.dtype)
         index = self._get_variable_index(variable)
         m, v = self._momentums[index], self._velocities[index]
-        alpha = lr * np.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-        m += (gradient - m) * (1 - self.beta_1)  # m = m + (g - m) * (1 - beta_1)
-        v += (np.square(gradient) - v) * (1 - self.beta_2)  # v = v + (g^2 - v) * (1 - beta_2)
+        work, step = self._work[index]
+        # The plain form of each line is in its comment; the `out=` arguments only route the
+        # same operations, in the same order, through preallocated arrays (same rounding).
+        np.subtract(gradient, m, out=work)  # m = m + (g - m) * (1 - beta_1)
+        work *= 1 - self.beta_1
+        m += work
+        np.square(gradient, out=work)  # v = v + (g^2 - v) * (1 - beta_2)
+        work -= v
+        work *= 1 - self.beta_2
+        v += work
         if self.amsgrad:
             v_hat = self._velocity_hats[index]
             np.maximum(v_hat, v, out=v_hat)  # v_hat = max(v_hat, v)
             v = v_hat
         # var = var - m * alpha / (sqrt(v) + epsilon): epsilon on the uncorrected sqrt(v)
-        variable.data -= m * alpha / (np.sqrt(v) + self.epsilon)
+        np.sqrt(v, out=work)
+        work += self.epsilon
+        np.multiply(m, alpha, out=step)
+        step /= work
+        variable.data -= step
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

@@ -1,0 +1,416 @@
+"""Per-layer distributions: weights, activations and gradients of every layer, and their plots.
+
+The weight-initialization unit asks the same questions of every layer of a network: how are its
+weights spread, how are its outputs (activations) spread on real data, and how large are the
+gradients that reach it? :func:`layer_distributions` answers all three for any model with one
+forward pass on the data without a tape (the activations, through a sub-model, as
+``ActivationStats`` does) and one forward/backward pass on ``(x, y)`` (the gradients of the loss
+with respect to each layer's kernel and each layer's output, read from the tape with
+:meth:`Tensor.retain_grad`). :func:`plot_layer_distributions` draws them as histograms or
+violins, one per layer; :func:`activation_std_by_depth` gives the activation spread through
+depth, the number that shows why Glorot suits tanh and He suits ReLU.
+"""
+
+import numpy as np
+
+QUANTITIES = ("weights", "activations", "gradients", "activation_gradients")
+_LABELS = {"weights": "weights", "activations": "activations",
+           "gradients": "∂loss/∂weights", "activation_gradients": "∂loss/∂activations"}
+
+
+# ---------------------------------------------------------------------------- computing
+def _chosen_layers(model, layers, who):
+    """The layers to measure: ``layers`` (objects or names), default every non-Input layer."""
+    from numpynet.layers.input_layer import InputLayer
+
+    if not model.built:
+        raise ValueError(f"{who}: model {model.name!r} is not built; build it (or call it on "
+                         "data) first.")
+    if layers is None:
+        return [layer for layer in model.layers if not isinstance(layer, InputLayer)]
+    return [model.get_layer(item) if isinstance(item, str) else item for item in layers]
+
+
+def _layer_output(layer, who):
+    try:
+        output = layer.output
+    except AttributeError as error:
+        raise ValueError(f"{who}: layer {layer.name!r} has no single output to measure "
+                         f"({error})") from None
+    if isinstance(output, (list, tuple, dict)):
+        raise ValueError(f"{who}: layer {layer.name!r} has several outputs; pass `layers=` "
+                         "with single-output layers only.")
+    return output
+
+
+def _submodel(model, outputs, suffix):
+    from numpynet.models import Model
+
+    # An explicit name keeps the global name counters (functional, functional_1...) untouched.
+    return Model(model.inputs, outputs, name=f"{model.name}_{suffix}")
+
+
+def layer_outputs(model, x, layers=None, batch_size=256):
+    """Every chosen layer's output on ``x``, computed without a tape (inference mode).
+
+    Args:
+        model: a built functional or Sequential model.
+        x: the model's input (an array, or a list/dict for several inputs).
+        layers: layers or layer names; default every layer except the inputs.
+        batch_size: ``predict``'s batch size.
+
+    Returns:
+        ``{layer name: array (samples, ...)}`` in the order of ``layers``.
+
+    Raises:
+        ValueError: for an unbuilt model, an unknown layer name, or a layer without a single
+            output.
+    """
+    chosen = _chosen_layers(model, layers, "layer_outputs")
+    sub = _submodel(model, [_layer_output(layer, "layer_outputs") for layer in chosen],
+                    "layer_outputs")
+    values = sub.predict(x, batch_size=batch_size, verbose=0)
+    values = [values] if len(chosen) == 1 else values
+    return {layer.name: value for layer, value in zip(chosen, values)}
+
+
+def activation_std_by_depth(model, x, layers=None, batch_size=256):
+    """The standard deviation of each chosen layer's output on ``x`` (over samples and units).
+
+    Through a deep net at initialization this shows whether the signal keeps its scale:
+    it shrinks towards 0 (vanishing), grows without bound (exploding) or stays level.
+
+    Args:
+        model, x, layers, batch_size: as in :func:`layer_outputs`.
+
+    Returns:
+        ``{layer name: float}`` in depth order.
+    """
+    return {name: float(np.std(values))
+            for name, values in layer_outputs(model, x, layers, batch_size).items()}
+
+
+def _layer_weights(layer):
+    """The weights whose distribution describes a layer: its kernel, else all trainable ones."""
+    from numpynet.tensor import Variable
+
+    kernel = getattr(layer, "kernel", None)
+    return [kernel] if isinstance(kernel, Variable) else list(layer.trainable_weights)
+
+
+def _flat(arrays, dtype):
+    if len(arrays) == 1:
+        return np.array(arrays[0], dtype=dtype, copy=True)
+    if not arrays:
+        return np.zeros((0,), dtype=dtype)
+    return np.concatenate([np.ravel(a) for a in arrays]).astype(dtype, copy=False)
+
+
+def _loss_terms(model, loss, y, preds):
+    """``[(loss object, weight)]`` per output: the compiled losses, or ``loss`` for each."""
+    from numpynet import losses as losses_module
+
+    if loss is not None:
+        return [(losses_module.get_loss(loss, t, p.data), 1.0) for t, p in zip(y, preds)]
+    if not getattr(model, "compiled", False):
+        raise ValueError(f"layer_distributions: model {model.name!r} is not compiled; compile "
+                         "it or pass `loss=` (e.g. loss='sparse_categorical_crossentropy').")
+    compiled = model.compiled_loss
+    compiled.resolve(y, [p.data for p in preds])
+    return [(fn, weight) for fn, weight in zip(compiled.losses, compiled.weights)]
+
+
+def _batch_loss(terms, y, preds, penalties):
+    total = None
+    for (fn, weight), target, pred in zip(terms, y, preds):
+        if fn is None:
+            continue
+        value = fn(target, pred)
+        value = value if weight == 1.0 else value * weight
+        total = value if total is None else total + value
+    return sum(penalties, total) if penalties else total
+
+
+def _gradients(model, chosen, x, y, loss, batch_size, training):
+    """Gradients of the loss on all of ``x`` w.r.t. each layer's weights and output.
+
+    The loss of each batch is scaled by ``batch / n`` so the sums over batches equal the
+    gradients of the batch-size-weighted mean loss (the loss on all of ``x`` at once for losses
+    that average over samples): one backward per batch, the sums read from the tape.
+    """
+    from numpynet.layers.symbolic import flatten
+    from numpynet.models import data as data_utils
+
+    hidden = [_layer_output(layer, "layer_distributions") for layer in chosen]
+    sub = _submodel(model, hidden + list(model.outputs), "layer_gradients")
+    n = len(x[0])
+    weights = {layer.name: _layer_weights(layer) for layer in chosen}
+    sums = {id(w): np.zeros_like(w.data) for ws in weights.values() for w in ws}
+    activation_grads = {layer.name: [] for layer in chosen}
+    terms = None
+    for index in data_utils.batch_indices(n, batch_size, False):
+        xb, yb = data_utils.take(x, index), data_utils.take(y, index)
+        sub._clear_losses()
+        flat = flatten(sub(xb, training=training))
+        outs, preds = flat[:len(chosen)], flat[len(chosen):]
+        for out in outs:
+            out.retain_grad()
+            out.grad = None
+        terms = terms or _loss_terms(model, loss, yb, preds)
+        total = _batch_loss(terms, yb, preds, sub.losses) * (len(xb[0]) / n)
+        for w in model.weights:
+            w.grad = None
+        if total.requires_grad:
+            total.backward()
+        for ws in weights.values():
+            for w in ws:
+                if w.grad is not None:
+                    sums[id(w)] = sums[id(w)] + w.grad
+        for layer, out in zip(chosen, outs):
+            activation_grads[layer.name].append(_output_gradient(out))
+    return ({name: [sums[id(w)] for w in ws] for name, ws in weights.items()},
+            {name: np.concatenate(parts) for name, parts in activation_grads.items()})
+
+
+def _output_gradient(out):
+    if out.grad is not None:
+        return out.grad
+    if out._keras_logits is not None:
+        # A softmax/sigmoid output read by a cross-entropy: the loss is computed from its logits
+        # (Keras' TensorFlow backend), so no gradient passes through the probabilities.
+        return np.full_like(out.data, np.nan)
+    return np.zeros_like(out.data)  # the loss does not depend on this output
+
+
+def layer_distributions(model, x, y, loss=None, batch_size=256, layers=None, training=False):
+    """Per-layer weights, activations and gradients of a model on data ``(x, y)``.
+
+    * ``weights``: the layer's kernel (a copy, kernel shape); for a layer without a kernel its
+      trainable weights flattened and concatenated (BatchNormalization: gamma then beta); an
+      empty array for a layer without weights (Activation, Dropout).
+    * ``activations``: the layer's output on ``x`` ``(samples, ...)``, from a sub-model run
+      without a tape (as ``predict``).
+    * ``gradients``: d loss / d ``weights`` (same shape), where the loss is the mean over all of
+      ``x`` of the compiled loss (or ``loss``) plus the model's regularization penalties.
+    * ``activation_gradients``: d loss / d output, per sample ``(samples, ...)``; for losses that
+      average over samples each row is ``1/n`` times that sample's own loss gradient. NaN for a
+      softmax/sigmoid output read by a cross-entropy: as in Keras, that loss is computed from
+      the logits, so no gradient passes through the probabilities.
+
+    Gradients come from one forward/backward pass per batch of ``batch_size`` samples, with
+    each batch loss scaled by its share of ``x``; weights are not changed and each weight's
+    ``.grad`` is restored afterwards.
+
+    Args:
+        model: a built model; compiled unless ``loss`` is given.
+        x: inputs (an array, or a list/dict for several inputs).
+        y: targets (an array, or a list/dict for several outputs).
+        loss: optional loss identifier, function or object used instead of the compiled loss
+            (applied to every output).
+        batch_size: samples per forward pass.
+        layers: layers or layer names; default every layer except the inputs.
+        training: run the gradient pass in training mode (Dropout active, BatchNormalization on
+            batch statistics; moving statistics are restored afterwards). The activations are
+            always taken in inference mode.
+
+    Returns:
+        ``{layer name: {"weights", "activations", "gradients", "activation_gradients"}}``,
+        plain NumPy arrays, in the order of ``layers``.
+
+    Raises:
+        ValueError: for an unbuilt or uncompiled model (without ``loss``), an unknown layer
+            name, a layer without a single output, or ``x``/``y`` of different lengths.
+    """
+    from numpynet.models import data as data_utils
+
+    chosen = _chosen_layers(model, layers, "layer_distributions")
+    batch_size = data_utils.check_batch_size(batch_size)
+    xs = data_utils.to_arrays(x, model.input_names, "x", model.name)
+    ys = data_utils.to_arrays(y, model.output_names, "y", model.name)
+    data_utils.check_lengths({"x": xs, "y": ys})
+    activations = layer_outputs(model, xs, chosen, batch_size)
+    saved_grads = [(w, w.grad) for w in model.weights]
+    saved_state = [(w, w.data.copy()) for w in model.non_trainable_weights]
+    try:
+        grads, activation_grads = _gradients(model, chosen, xs, ys, loss, batch_size, training)
+    finally:
+        for w, grad in saved_grads:
+            w.grad = grad
+        for w, value in saved_state:
+            w.assign(value)
+    result = {}
+    for layer in chosen:
+        weights = [w.data for w in _layer_weights(layer)]
+        dtype = weights[0].dtype if weights else activations[layer.name].dtype
+        result[layer.name] = {
+            "weights": _flat(weights, dtype),
+            "activations": activations[layer.name],
+            "gradients": _flat(grads[layer.name], dtype),
+            "activation_gradients": activation_grads[layer.name],
+        }
+    return result
+
+
+# ---------------------------------------------------------------------------- plotting
+def _grouped(dists):
+    """``{label: dists}`` from one :func:`layer_distributions` result or a dict of them."""
+    if not isinstance(dists, dict) or not dists:
+        raise ValueError("plot_layer_distributions: `dists` must be a non-empty dict returned "
+                         "by layer_distributions, or a dict {label: such a dict}; got "
+                         f"{type(dists).__name__}.")
+    first = next(iter(dists.values()))
+    if isinstance(first, dict) and isinstance(first.get("weights"), np.ndarray):
+        return {"": dists}
+    return dists
+
+
+def _finite(values):
+    """The finite values as a flat float64 array (NaN marks gradients that do not exist)."""
+    values = np.ravel(values).astype(np.float64)
+    return values[np.isfinite(values)]
+
+
+def _clipped(values, clip):
+    """Values with ``|v|`` up to the ``clip`` percentile of ``|v|`` (the course keeps 90 %)."""
+    if clip is None or values.size == 0:
+        return values
+    return values[np.abs(values) <= np.percentile(np.abs(values), clip)]
+
+
+def _violin(ax, values, position, width, color):
+    """One violin drawn from a histogram of up to 40 bins (exact and fast on any number of values,
+    where matplotlib's kernel density estimate costs samples × points)."""
+    if np.ptp(values) == 0:  # a constant (zeros initialization) has no spread: draw a bar
+        ax.plot([position - width / 2, position + width / 2], [values[0]] * 2, color=color,
+                linewidth=3)
+        return
+    density, edges = np.histogram(values, bins=int(np.clip(np.sqrt(values.size), 8, 40)))
+    density = np.convolve(density, [0.25, 0.5, 0.25], mode="same")  # light smoothing
+    half = 0.48 * width * density / density.max()
+    centers = (edges[:-1] + edges[1:]) / 2
+    ax.fill_betweenx(centers, position - half, position + half, color=color, alpha=0.5,
+                     linewidth=0)
+    ax.plot([position - width / 3, position + width / 3], [np.median(values)] * 2, color=color)
+
+
+def _violins(ax, groups, layer_names, quantity, clip):
+    width = 0.8 / len(groups)
+    for g, (label, dists) in enumerate(groups.items()):
+        color = f"C{g}"
+        offset = (g - (len(groups) - 1) / 2) * width
+        for i, name in enumerate(layer_names):
+            values = _clipped(_finite(dists[name][quantity]), clip) if name in dists else []
+            if len(values):
+                _violin(ax, values, i + offset, width, color)
+        if label:
+            ax.plot([], [], color=color, linewidth=6, alpha=0.5, label=label)
+    ax.set_xticks(range(len(layer_names)), layer_names, rotation=30, fontsize=7, ha="right")
+    ax.axhline(0.0, color="gray", linewidth=0.5)
+
+
+def _histograms(axes, groups, layer_names, quantity, clip):
+    for ax, name in zip(axes, layer_names):
+        values = {label: _clipped(_finite(dists[name][quantity]), clip)
+                  for label, dists in groups.items() if name in dists}
+        if not any(len(v) for v in values.values()):
+            continue
+        bins = np.histogram_bin_edges(np.concatenate(list(values.values())), bins=30)
+        for g, label in enumerate(groups):  # shared bins: comparable bars
+            if len(values.get(label, [])):
+                ax.hist(values[label], bins=bins, density=True, alpha=0.5, color=f"C{g}",
+                        label=label or None)
+        ax.tick_params(labelsize=6)
+
+
+def plot_layer_distributions(dists, kind="violin", title=None,
+                             quantities=("weights", "activations", "gradients"), clip=None):
+    """Draws per-layer distributions: one row per quantity, one violin or histogram per layer.
+
+    Args:
+        dists: a :func:`layer_distributions` result, or ``{label: result}`` to overlay several
+            (e.g. ``{"at initialization": before, "after training": after}``), each in its color.
+        kind: ``"violin"`` (one panel per quantity, layers along x) or ``"hist"`` (a grid:
+            quantities × layers, each panel with its own scale).
+        title: figure title.
+        quantities: which of ``weights``, ``activations``, ``gradients``,
+            ``activation_gradients`` to draw, in rows.
+        clip: optional percentile of ``|value|`` above which values are left out (the course
+            drops gradients beyond the 90th percentile so the bulk stays visible).
+
+    Returns:
+        The ``matplotlib.figure.Figure``.
+
+    Raises:
+        ValueError: for an unknown ``kind`` or quantity, or ``dists`` that is not such a dict.
+    """
+    import matplotlib.pyplot as plt
+
+    if kind not in ("violin", "hist"):
+        raise ValueError(f"plot_layer_distributions: kind must be 'violin' or 'hist', got "
+                         f"{kind!r}.")
+    unknown = [q for q in quantities if q not in QUANTITIES]
+    if unknown or not quantities:
+        raise ValueError(f"plot_layer_distributions: unknown quantities {unknown}; choose from "
+                         f"{list(QUANTITIES)}.")
+    groups = _grouped(dists)
+    layer_names = list(dict.fromkeys(n for d in groups.values() for n in d))
+    rows = len(quantities)
+    if kind == "violin":
+        fig, axes = plt.subplots(rows, 1, figsize=(max(6.0, 0.8 * len(layer_names) + 2),
+                                                   2.4 * rows), squeeze=False)
+        for ax, quantity in zip(axes[:, 0], quantities):
+            _violins(ax, groups, layer_names, quantity, clip)
+            ax.set_ylabel(_LABELS[quantity], fontsize=8)
+        if any(groups):
+            axes[0, 0].legend(fontsize=7)
+    else:
+        fig, axes = plt.subplots(rows, len(layer_names), squeeze=False,
+                                 figsize=(1.9 * len(layer_names) + 1, 1.8 * rows))
+        for r, quantity in enumerate(quantities):
+            _histograms(axes[r], groups, layer_names, quantity, clip)
+            axes[r, 0].set_ylabel(_LABELS[quantity], fontsize=8)
+        for ax, name in zip(axes[0], layer_names):
+            ax.set_title(name, fontsize=8)
+        if any(groups):
+            axes[0, 0].legend(fontsize=6)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_activation_std_by_depth(stds, title=None, log=True, ax=None):
+    """Lines of activation standard deviation against depth, one per setting.
+
+    Args:
+        stds: ``{label: {layer name: std}}`` (e.g. from :func:`activation_std_by_depth`) or
+            ``{label: sequence of stds}``.
+        title: panel title.
+        log: logarithmic y axis (zero stds, as under zeros initialization, are not drawn and
+            their label says so).
+        ax: optional matplotlib axes to draw into.
+
+    Returns:
+        The ``matplotlib.figure.Figure``.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.6))
+    for i, (label, values) in enumerate(stds.items()):
+        values = np.asarray(list(values.values()) if isinstance(values, dict) else values,
+                            dtype=np.float64)
+        depth = np.arange(1, len(values) + 1)
+        shown = values > 0 if log else np.ones(len(values), bool)
+        suffix = "" if shown.all() else " (zero at some depths: not drawn)"
+        ax.plot(depth[shown], values[shown], marker="o", color=f"C{i % 10}",
+                linestyle="-" if i < 10 else "--", label=label + suffix)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("layer (depth)")
+    ax.set_ylabel("activation std")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title)
+    return ax.figure

@@ -1,0 +1,75 @@
+"""The training speed-ups demo: epochs to target, and the expected ordering in a quick run."""
+
+import json
+
+import numpy as np
+import pytest
+
+import numpynet as nn
+from demos import training_speedups
+from demos.runner import run_demos
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_session():
+    nn.utils.clear_session(free_memory=False)
+    nn.set_random_seed(0)
+
+
+def test_epochs_to_target_is_the_first_epoch_reaching_it():
+    history = {"val_accuracy": [0.5, 0.89, 0.9, 0.7, 0.95]}
+    assert training_speedups.epochs_to_target(history, 0.9) == 3
+    assert training_speedups.epochs_to_target(history, 0.96) is None
+    assert training_speedups.epochs_to_target({"acc": [0.99]}, 0.9, key="acc") == 1
+
+
+def test_whole_batches_drop_the_small_last_batch():
+    x, y = np.zeros((1347, 2)), np.arange(1347)
+    kept_x, kept_y = training_speedups.whole_batches(x, y)
+    assert len(kept_x) == 1344 and len(kept_y) == 1344 and kept_y[-1] == 1343
+
+
+def test_models_change_one_thing_at_a_time():
+    models = training_speedups.build_speedup_models(64, 10)
+    assert models[("optimizer", "SGD")] is models[("setup", "GlorotUniform instead")]
+    plain = models[("setup", "plain (RandomNormal(0.05))")]
+    assert np.std(plain.get_layer("dense_1").kernel.data) == pytest.approx(0.05, rel=0.1)
+    assert "batch_norm_1" in [layer.name for layer in
+                              models[("setup", "+ BatchNormalization")].layers]
+    momentum = models[("optimizer", "SGD + momentum 0.9")].optimizer
+    assert isinstance(momentum, nn.optimizers.SGD) and momentum.momentum == 0.9
+    assert isinstance(models[("optimizer", "Adam")].optimizer, nn.optimizers.Adam)
+
+
+@pytest.mark.slow
+def test_quick_demo_shows_the_speed_ups(tmp_path):
+    result = run_demos(["training_speedups"], quick=True, out=tmp_path,
+                       progress=False)["training_speedups"]
+    assert len(result.figures) == 2
+    for figure in result.figures:
+        assert (tmp_path / figure.path).read_bytes().startswith(PNG), figure.path
+    numbers = result.numbers
+    saved = json.loads((tmp_path / "results.json").read_text())["training_speedups"]
+    assert saved["numbers"] == numbers
+
+    def final(key):
+        return numbers[f"{key}: final loss"]
+
+    plain = "setup plain (RandomNormal(0.05))"
+    assert abs(final(plain) - numbers[f"{plain}: first epoch loss"]) < 0.01  # SGD is stuck
+    assert final("setup + BatchNormalization") < final(plain) - 0.5
+    assert final("setup GlorotUniform instead") < final(plain) - 0.2
+    assert final("optimizer SGD + momentum 0.9") < final("optimizer SGD") - 0.5
+    assert final("optimizer Adam") < final("optimizer SGD") - 0.5
+    assert final("optimizer RMSprop") < final("optimizer SGD") - 0.5
+    epochs = training_speedups.EPOCHS[1]
+    for key, value in numbers.items():
+        if key.endswith("epochs to target"):
+            assert value == "not reached" or (isinstance(value, int) and 1 <= value <= epochs)
+    assert numbers[f"{plain}: epochs to target"] == "not reached"
+    table = result.tables[0]
+    assert table.columns[:3] == ["comparison", "setting", "epochs to target"]
+    assert len(table.rows) == len(training_speedups.ARCHITECTURES) + \
+        len(training_speedups.OPTIMIZERS)
