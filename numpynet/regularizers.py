@@ -77,9 +77,9 @@ class L1L2(Regularizer):
         x = _as_tensor(x)
         penalty = Tensor(0.0, dtype=x.dtype)
         if self.l1 != 0.0:
-            penalty = penalty + self.l1 * ops.sum(ops.abs(x))
+            penalty = penalty + _factor(self.l1, x) * ops.sum(ops.abs(x))
         if self.l2 != 0.0:
-            penalty = penalty + self.l2 * ops.sum(ops.square(x))
+            penalty = penalty + _factor(self.l2, x) * ops.sum(ops.square(x))
         return penalty
 
     def get_config(self):
@@ -97,7 +97,8 @@ class L1(Regularizer):
         self.l1 = validate_float_arg(0.01 if l1 is None else l1, name="l1")
 
     def __call__(self, x):
-        return self.l1 * ops.sum(ops.abs(_as_tensor(x)))
+        x = _as_tensor(x)
+        return _factor(self.l1, x) * ops.sum(ops.abs(x))
 
     def get_config(self):
         return {"l1": self.l1}
@@ -114,7 +115,8 @@ class L2(Regularizer):
         self.l2 = validate_float_arg(0.01 if l2 is None else l2, name="l2")
 
     def __call__(self, x):
-        return self.l2 * ops.sum(ops.square(_as_tensor(x)))
+        x = _as_tensor(x)
+        return _factor(self.l2, x) * ops.sum(ops.square(x))
 
     def get_config(self):
         return {"l2": self.l2}
@@ -306,3 +308,10 @@ def get(identifier):
         return identifier
     raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}. Expected "
                      "None, a name such as 'l2', a config dict, or a callable x -> penalty.")
+
+
+def _factor(value, x):
+    """The penalty factor as Keras applies it: ``ops.cast(l, x.dtype)`` goes through float32 on
+    the TensorFlow backend, so in float64 ``0.01`` is used as 0.009999999776482582."""
+    from numpynet.optimizers.casting import keras_cast
+    return float(keras_cast(value, x.dtype))

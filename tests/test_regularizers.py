@@ -22,11 +22,15 @@ def _value(penalty):
 
 # ---------------------------------------------------------------------- values
 def test_l1_l2_l1l2_values_match_numpy_without_a_half():
-    assert _value(regularizers.L1(0.3)(X)) == pytest.approx(0.3 * np.abs(X).sum(), rel=1e-12)
-    assert _value(regularizers.L2(0.3)(X)) == pytest.approx(0.3 * np.square(X).sum(), rel=1e-12)
+    # Keras casts the factor through float32 (TF backend), so 0.3 is used as float32(0.3).
+    f = lambda v: float(np.float32(v))  # noqa: E731
+    assert _value(regularizers.L1(0.3)(X)) == pytest.approx(f(0.3) * np.abs(X).sum(), rel=1e-12)
+    assert _value(regularizers.L2(0.3)(X)) == pytest.approx(f(0.3) * np.square(X).sum(),
+                                                           rel=1e-12)
     both = regularizers.L1L2(l1=0.2, l2=0.5)(X)
-    expected = 0.2 * np.abs(X).sum() + 0.5 * np.square(X).sum()
+    expected = f(0.2) * np.abs(X).sum() + f(0.5) * np.square(X).sum()
     assert _value(both) == pytest.approx(expected, rel=1e-12)
+    assert _value(regularizers.L2(0.3)(X)) != pytest.approx(0.3 * np.square(X).sum(), rel=1e-9)
 
 
 def test_defaults_follow_keras():

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import numpynet as nn
-from numpynet.callbacks import Callback, TensorBoard
+from numpynet.callbacks import Callback, TensorBoard, tensorboard_server
 from numpynet.callbacks import tensorboard as tb_module
 
 EPOCHS, BATCH = 3, 16  # 48 training samples -> 3 batches per epoch
@@ -358,7 +358,7 @@ def test_serve_answers_with_the_logged_values_and_stops_by_pid(run):
     assert not server.running
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
-    assert not tb_module._RUNNING
+    assert not tensorboard_server._RUNNING
 
 
 @pytest.mark.slow
@@ -373,7 +373,7 @@ def test_serve_reports_a_taken_port_and_a_timeout(tmp_path):
     with pytest.raises(TimeoutError, match=r"did not answer at http://127.0.0.1:\d+/ within "
                                            r"0.0 s and was stopped"):
         tb_module.serve(tmp_path, timeout=0.0)
-    assert not tb_module._RUNNING
+    assert not tensorboard_server._RUNNING
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
