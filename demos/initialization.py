@@ -3,14 +3,15 @@
 Part 1 is the course's experiment: a small sigmoid network (hidden layers of 20, 15 and 15 units,
 softmax output, Adam) whose first layer draws its kernel and bias from RandomNormal(0, σ) for
 σ in 0.001, 0.1, 1, 10, 100, trained for the same number of epochs on the images as given (×1)
-and multiplied by 100. What matters is the size of σ·x: large values push the sigmoid into its
-flat tails (saturated outputs near 0 or 1, vanishing gradients), tiny ones make every unit
-answer ≈ 0.5 whatever the image. Part 2 is the modern comparison: a deep network of 8 hidden
-Dense layers of 64 units under zeros, RandomNormal(0.01), RandomNormal(1), GlorotUniform,
-HeNormal, LecunNormal and Orthogonal, with tanh and with ReLU. Zeros never learn (every unit of
-a layer computes the same thing and receives the same gradient: none), a small σ makes the
-signal vanish with depth, σ = 1 saturates tanh and makes ReLU explode, while Glorot keeps tanh's
-activations alive through depth and He keeps ReLU's at a constant scale.
+and multiplied by 100. What matters is the size of σ·x (σ = 0.001 on inputs ×100 behaves like
+σ = 0.1 on the inputs as given): large values push the sigmoid into its flat tails (saturated
+outputs near 0 or 1, vanishing gradients), tiny ones make every unit answer ≈ 0.5 whatever the
+image. Part 2 is the modern comparison: a deep network of 8 hidden Dense layers of 64 units
+under zeros, RandomNormal(0.01), RandomNormal(1), GlorotUniform, HeNormal, LecunNormal and
+Orthogonal, with tanh and with ReLU. Zeros never learn (every hidden output is 0, so every
+kernel gradient is 0: only the output bias learns the class frequencies), a small σ makes the
+signal vanish with depth, σ = 1 saturates tanh and makes ReLU explode, while Glorot keeps
+tanh's activations alive through depth and He keeps ReLU's at a constant scale.
 """
 
 import matplotlib
@@ -123,6 +124,7 @@ def saturated_share(activations, threshold=SATURATION):
 
 
 def hidden_names(depth=DEPTH):
+    """Names of the deep net's hidden Dense layers, ``dense_1``... ``dense_<depth>``."""
     return [f"dense_{i}" for i in range(1, depth + 1)]
 
 
@@ -193,7 +195,7 @@ def keras_histories(twins, data, config):
 
 # ---------------------------------------------------------------------------- the demo
 def run(config):
-    data = load_dataset(config, full_train=10000)
+    data = load_dataset(config, full_train=5000)  # 24 trainings: keep 28×28 runs short
     twins = {} if config.keras else None
     course = course_study(data, config, twins)
     deep = deep_study(data, config, twins)
@@ -202,7 +204,7 @@ def run(config):
     if twins:
         theirs = keras_histories(twins, data, config)
         ours = {label: _history_of(label, course, deep) for label in theirs}
-        tables.insert(0, _keras_table(ours, theirs))
+        tables.insert(0, keras_table(ours, theirs))
     return DemoResult(title=TITLE, text=" ".join(__doc__.split()), numbers=_numbers(course, deep),
                       tables=tables, figures=_figures(config, course, deep))
 
@@ -269,7 +271,8 @@ def _std_table(deep, activation):
                  "(on the training images)", ["initializer", *hidden_names(), "max/min"], rows)
 
 
-def _keras_table(ours, theirs):
+def keras_table(ours, theirs):
+    """Final losses of numpynet and of its Keras twin, ``{label: History dict}`` each."""
     rows = [[label, ours[label]["loss"][-1], theirs[label]["loss"][-1],
              ours[label]["val_loss"][-1], theirs[label]["val_loss"][-1]] for label in theirs]
     return Table("numpynet and its Keras twin (same initial weights; each shuffles with its own "

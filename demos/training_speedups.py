@@ -13,7 +13,8 @@ BatchNormalization layer normalises each batch by that batch's own mean and vari
 3-image last batch of the 1347 digits gives statistics so noisy that its step and its update of
 the moving averages undo much of the epoch (validation accuracy jumps between 0.5 and 0.97 from
 one epoch to the next). Epochs to target is the first epoch after which the validation accuracy
-reaches the target; "not reached" means it never did within the epochs trained.
+reaches the target (90 % on digits, 80 % on Fashion-MNIST, 95 % on MNIST); "not reached" means
+it never did within the epochs trained.
 """
 
 import time
@@ -26,13 +27,15 @@ import numpy as np  # noqa: E402
 
 from demos.base import DemoResult, Table  # noqa: E402
 from demos.common import curves_figure, load_dataset, save_figure  # noqa: E402
-from demos.initialization import build_deep_init_net, random_normal  # noqa: E402
+from demos.initialization import build_deep_init_net, keras_table, random_normal  # noqa: E402
 
 TITLE = "Training speed-ups: BatchNormalization, initialization and optimizers"
 
 EPOCHS = (30, 4)  # (full, quick)
 BATCH_SIZE = 32
-TARGET = 0.90  # validation accuracy that counts as "trained"
+# Validation accuracy that counts as "trained", per dataset (an 8-layer MLP tops out near 88 %
+# on Fashion-MNIST); 0.85 for other data.
+TARGETS = {"digits": 0.90, "mnist": 0.95, "fashion-mnist": 0.80}
 ACTIVATION = "tanh"
 PLAIN_INIT = random_normal(0.05)
 SGD = {"class_name": "SGD", "config": {"learning_rate": 0.01}}
@@ -69,7 +72,12 @@ def build_speedup_models(pixels, num_classes):
     return models
 
 
-def epochs_to_target(history, target=TARGET, key="val_accuracy"):
+def target_accuracy(dataset):
+    """The validation accuracy that counts as trained on ``dataset``."""
+    return TARGETS.get(dataset, 0.85)
+
+
+def epochs_to_target(history, target, key="val_accuracy"):
     """The first epoch (1-based) whose ``key`` reaches ``target``, or None if none did."""
     hits = np.flatnonzero(np.asarray(history[key]) >= target)
     return int(hits[0]) + 1 if hits.size else None
@@ -103,19 +111,20 @@ def run(config):
             runs[id(model)] = _train(model, data, config)
     histories = {key: runs[id(model)][0] for key, model in models.items()}
     seconds = {key: runs[id(model)][1] for key, model in models.items()}
-    tables = [_target_table(histories, seconds)]
+    target = target_accuracy(config.dataset)
+    tables = [_target_table(histories, seconds, target)]
     if config.keras:
         tables.append(_keras_table(histories, twins, data, config))
     return DemoResult(title=TITLE, text=" ".join(__doc__.split()),
-                      numbers=_numbers(histories, seconds), tables=tables,
+                      numbers=_numbers(histories, seconds, target), tables=tables,
                       figures=_figures(config, histories))
 
 
-def _numbers(histories, seconds):
-    numbers = {"target validation accuracy": TARGET}
+def _numbers(histories, seconds, target):
+    numbers = {"target validation accuracy": target}
     for (comparison, label), history in histories.items():
         key = f"{comparison} {label}"
-        reached = epochs_to_target(history)
+        reached = epochs_to_target(history, target)
         numbers[f"{key}: epochs to target"] = "not reached" if reached is None else reached
         numbers[f"{key}: first epoch loss"] = float(history["loss"][0])
         numbers[f"{key}: final loss"] = float(history["loss"][-1])
@@ -124,33 +133,26 @@ def _numbers(histories, seconds):
     return numbers
 
 
-def _target_table(histories, seconds):
+def _target_table(histories, seconds, target):
     rows = []
     for (comparison, label), history in histories.items():
-        reached = epochs_to_target(history)
+        reached = epochs_to_target(history, target)
         per_epoch = seconds[(comparison, label)]
         rows.append([comparison, label, "not reached" if reached is None else reached,
                      "—" if reached is None else reached * per_epoch,
                      float(history["loss"][-1]), float(history["val_accuracy"][-1]), per_epoch])
     return Table(f"Epochs to target: the first epoch after which the validation accuracy is at "
-                 f"least {TARGET:.0%} (within {len(next(iter(histories.values()))['loss'])} "
+                 f"least {target:.0%} (within {len(next(iter(histories.values()))['loss'])} "
                  "epochs)", ["comparison", "setting", "epochs to target", "seconds to target",
                              "final loss", "final val accuracy", "seconds per epoch"], rows)
 
 
 def _keras_table(histories, twins, data, config):
-    rows = []
-    for key, twin in twins.items():
-        theirs = twin.fit(*whole_batches(data.x_train, data.y_train),
-                          epochs=config.epochs(*EPOCHS), batch_size=BATCH_SIZE,
-                          validation_data=(data.x_test, data.y_test), verbose=0).history
-        ours = histories[key]
-        rows.append([" ".join(key), ours["loss"][-1], theirs["loss"][-1], ours["val_loss"][-1],
-                     theirs["val_loss"][-1]])
-    return Table("numpynet and its Keras twin (same initial weights; each shuffles with its own "
-                 "random stream, so the losses agree closely but not exactly)",
-                 ["model", "numpynet loss", "Keras loss", "numpynet val_loss", "Keras val_loss"],
-                 rows)
+    theirs = {" ".join(key): twin.fit(*whole_batches(data.x_train, data.y_train),
+                                      epochs=config.epochs(*EPOCHS), batch_size=BATCH_SIZE,
+                                      validation_data=(data.x_test, data.y_test),
+                                      verbose=0).history for key, twin in twins.items()}
+    return keras_table({" ".join(key): histories[key] for key in twins}, theirs)
 
 
 def _figures(config, histories):

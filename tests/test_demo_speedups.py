@@ -19,6 +19,9 @@ def _fresh_session():
 
 
 def test_epochs_to_target_is_the_first_epoch_reaching_it():
+    assert training_speedups.target_accuracy("digits") == 0.90
+    assert training_speedups.target_accuracy("fashion-mnist") == 0.80
+    assert training_speedups.target_accuracy("csv:data.csv") == 0.85
     history = {"val_accuracy": [0.5, 0.89, 0.9, 0.7, 0.95]}
     assert training_speedups.epochs_to_target(history, 0.9) == 3
     assert training_speedups.epochs_to_target(history, 0.96) is None
@@ -53,6 +56,7 @@ def test_quick_demo_shows_the_speed_ups(tmp_path):
     numbers = result.numbers
     saved = json.loads((tmp_path / "results.json").read_text())["training_speedups"]
     assert saved["numbers"] == numbers
+    assert numbers["target validation accuracy"] == 0.90
 
     def final(key):
         return numbers[f"{key}: final loss"]

@@ -238,8 +238,11 @@ def test_errors_are_clear():
     with pytest.raises(ValueError, match="Data cardinality is ambiguous"):
         nn.viz.layer_distributions(model, x, y[:3])
     uncompiled = nn.Sequential([nn.layers.Input((3,)), nn.layers.Dense(2, name="d")])
-    with pytest.raises(ValueError, match="layer_distributions: model .* is not compiled; "
-                                         "compile it or pass `loss=`"):
+    with pytest.raises(ValueError, match="layer_distributions: model .* is not compiled with a "
+                                         "loss; compile it or pass `loss=`"):
+        nn.viz.layer_distributions(uncompiled, x, y)
+    uncompiled.compile("sgd")  # no loss
+    with pytest.raises(ValueError, match="is not compiled with a loss"):
         nn.viz.layer_distributions(uncompiled, x, y)
     with pytest.raises(ValueError, match="layer_outputs: model .* is not built"):
         nn.viz.layer_outputs(nn.Sequential([nn.layers.Dense(2)]), x)

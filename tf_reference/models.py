@@ -172,6 +172,13 @@ def build_lab_model(pixels, num_classes):
 # ============================================================================ initialization
 # Keras twins of demos/initialization.py (also used by demos/training_speedups.py). The
 # initializer and optimizer arguments are names or Keras config dicts, read by both libraries.
+def _keras_get(getter, identifier):
+    # keras' get() rewrites a config dict in place (class_name lower-cased): give it a copy.
+    def copied(value):
+        return {k: copied(v) for k, v in value.items()} if isinstance(value, dict) else value
+    return getter(copied(identifier))
+
+
 def _random_normal(stddev):
     return keras.initializers.RandomNormal(mean=0.0, stddev=float(stddev))
 
@@ -196,7 +203,7 @@ def build_deep_init_net(pixels, num_classes, kernel_initializer="glorot_uniform"
     """Keras twin of ``demos.initialization.build_deep_init_net``."""
     layers = [keras.Input((pixels,), name="image")]
     for i in range(1, depth + 1):
-        init = keras.initializers.get(kernel_initializer)
+        init = _keras_get(keras.initializers.get, kernel_initializer)
         if batch_norm:
             layers += [keras.layers.Dense(width, use_bias=False, name=f"dense_{i}",
                                           kernel_initializer=init),
@@ -206,9 +213,9 @@ def build_deep_init_net(pixels, num_classes, kernel_initializer="glorot_uniform"
             layers.append(keras.layers.Dense(width, activation=activation, name=f"dense_{i}",
                                              kernel_initializer=init))
     layers.append(keras.layers.Dense(num_classes, activation="softmax", name="output",
-                                     kernel_initializer=keras.initializers.get(
-                                         kernel_initializer)))
+                                     kernel_initializer=_keras_get(keras.initializers.get,
+                                                                   kernel_initializer)))
     model = keras.Sequential(layers, name="deep_init_net")
-    model.compile(optimizer=keras.optimizers.get(optimizer),
+    model.compile(optimizer=_keras_get(keras.optimizers.get, optimizer),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model

@@ -1,14 +1,10 @@
 """Per-layer distributions: weights, activations and gradients of every layer, and their plots.
 
-The weight-initialization unit asks the same questions of every layer of a network: how are its
-weights spread, how are its outputs (activations) spread on real data, and how large are the
-gradients that reach it? :func:`layer_distributions` answers all three for any model with one
-forward pass on the data without a tape (the activations, through a sub-model, as
-``ActivationStats`` does) and one forward/backward pass on ``(x, y)`` (the gradients of the loss
-with respect to each layer's kernel and each layer's output, read from the tape with
-:meth:`Tensor.retain_grad`). :func:`plot_layer_distributions` draws them as histograms or
-violins, one per layer; :func:`activation_std_by_depth` gives the activation spread through
-depth, the number that shows why Glorot suits tanh and He suits ReLU.
+:func:`layer_distributions` measures every layer of any model: its weights, its outputs on data
+(a sub-model run without a tape, as ``ActivationStats``) and the gradients of the loss with
+respect to its kernel and its output (one forward/backward pass, intermediate gradients kept
+with :meth:`Tensor.retain_grad`). :func:`plot_layer_distributions` draws them per layer;
+:func:`activation_std_by_depth` shows why Glorot suits tanh and He suits ReLU.
 """
 
 import numpy as np
@@ -63,8 +59,7 @@ def layer_outputs(model, x, layers=None, batch_size=256):
         ``{layer name: array (samples, ...)}`` in the order of ``layers``.
 
     Raises:
-        ValueError: for an unbuilt model, an unknown layer name, or a layer without a single
-            output.
+        ValueError: for an unbuilt model, an unknown layer, or a layer without one output.
     """
     chosen = _chosen_layers(model, layers, "layer_outputs")
     sub = _submodel(model, [_layer_output(layer, "layer_outputs") for layer in chosen],
@@ -75,16 +70,10 @@ def layer_outputs(model, x, layers=None, batch_size=256):
 
 
 def activation_std_by_depth(model, x, layers=None, batch_size=256):
-    """The standard deviation of each chosen layer's output on ``x`` (over samples and units).
+    """The std of each chosen layer's output on ``x`` (over samples and units), in depth order.
 
-    Through a deep net at initialization this shows whether the signal keeps its scale:
-    it shrinks towards 0 (vanishing), grows without bound (exploding) or stays level.
-
-    Args:
-        model, x, layers, batch_size: as in :func:`layer_outputs`.
-
-    Returns:
-        ``{layer name: float}`` in depth order.
+    Through a deep net at initialization it shows whether the signal vanishes, explodes or
+    keeps its scale. Arguments as in :func:`layer_outputs`; returns ``{layer name: float}``.
     """
     return {name: float(np.std(values))
             for name, values in layer_outputs(model, x, layers, batch_size).items()}
@@ -99,11 +88,10 @@ def _layer_weights(layer):
 
 
 def _flat(arrays, dtype):
+    """A copy of the one array, or all arrays flattened and concatenated (possibly empty)."""
     if len(arrays) == 1:
         return np.array(arrays[0], dtype=dtype, copy=True)
-    if not arrays:
-        return np.zeros((0,), dtype=dtype)
-    return np.concatenate([np.ravel(a) for a in arrays]).astype(dtype, copy=False)
+    return np.concatenate([np.ravel(a) for a in arrays] or [np.zeros(0)]).astype(dtype)
 
 
 def _loss_terms(model, loss, y, preds):
@@ -112,23 +100,21 @@ def _loss_terms(model, loss, y, preds):
 
     if loss is not None:
         return [(losses_module.get_loss(loss, t, p.data), 1.0) for t, p in zip(y, preds)]
-    if not getattr(model, "compiled", False):
-        raise ValueError(f"layer_distributions: model {model.name!r} is not compiled; compile "
-                         "it or pass `loss=` (e.g. loss='sparse_categorical_crossentropy').")
-    compiled = model.compiled_loss
-    compiled.resolve(y, [p.data for p in preds])
-    return [(fn, weight) for fn, weight in zip(compiled.losses, compiled.weights)]
+    compiled = getattr(model, "compiled_loss", None) if getattr(model, "compiled", False) \
+        else None
+    if compiled is not None:
+        compiled.resolve(y, [p.data for p in preds])
+    if compiled is None or all(fn is None for fn in compiled.losses):
+        raise ValueError(f"layer_distributions: model {model.name!r} is not compiled with a "
+                         "loss; compile it or pass `loss=` (e.g. "
+                         "loss='sparse_categorical_crossentropy').")
+    return list(zip(compiled.losses, compiled.weights))
 
 
 def _batch_loss(terms, y, preds, penalties):
-    total = None
-    for (fn, weight), target, pred in zip(terms, y, preds):
-        if fn is None:
-            continue
-        value = fn(target, pred)
-        value = value if weight == 1.0 else value * weight
-        total = value if total is None else total + value
-    return sum(penalties, total) if penalties else total
+    values = [fn(target, pred) * weight if weight != 1.0 else fn(target, pred)
+              for (fn, weight), target, pred in zip(terms, y, preds) if fn is not None]
+    return sum(values[1:] + list(penalties), values[0])
 
 
 def _gradients(model, chosen, x, y, loss, batch_size, training):
@@ -185,21 +171,18 @@ def _output_gradient(out):
 def layer_distributions(model, x, y, loss=None, batch_size=256, layers=None, training=False):
     """Per-layer weights, activations and gradients of a model on data ``(x, y)``.
 
-    * ``weights``: the layer's kernel (a copy, kernel shape); for a layer without a kernel its
-      trainable weights flattened and concatenated (BatchNormalization: gamma then beta); an
-      empty array for a layer without weights (Activation, Dropout).
+    * ``weights``: a copy of the layer's kernel; without a kernel, its trainable weights
+      flattened and concatenated (BatchNormalization: gamma, beta); else an empty array.
     * ``activations``: the layer's output on ``x`` ``(samples, ...)``, from a sub-model run
       without a tape (as ``predict``).
-    * ``gradients``: d loss / d ``weights`` (same shape), where the loss is the mean over all of
-      ``x`` of the compiled loss (or ``loss``) plus the model's regularization penalties.
-    * ``activation_gradients``: d loss / d output, per sample ``(samples, ...)``; for losses that
-      average over samples each row is ``1/n`` times that sample's own loss gradient. NaN for a
-      softmax/sigmoid output read by a cross-entropy: as in Keras, that loss is computed from
-      the logits, so no gradient passes through the probabilities.
+    * ``gradients``: d loss / d ``weights``, the loss being the mean over all of ``x`` of the
+      compiled loss (or ``loss``) plus the model's regularization penalties.
+    * ``activation_gradients``: d loss / d output ``(samples, ...)`` (for a mean loss, row i is
+      ``1/n`` times sample i's own gradient). NaN for a softmax/sigmoid output read by a
+      cross-entropy: as in Keras, that loss is computed from the logits.
 
-    Gradients come from one forward/backward pass per batch of ``batch_size`` samples, with
-    each batch loss scaled by its share of ``x``; weights are not changed and each weight's
-    ``.grad`` is restored afterwards.
+    One forward/backward pass per batch, each batch loss scaled by its share of ``x``. Weights
+    are not changed and every ``.grad`` is restored afterwards.
 
     Args:
         model: a built model; compiled unless ``loss`` is given.
@@ -209,9 +192,10 @@ def layer_distributions(model, x, y, loss=None, batch_size=256, layers=None, tra
             (applied to every output).
         batch_size: samples per forward pass.
         layers: layers or layer names; default every layer except the inputs.
-        training: run the gradient pass in training mode (Dropout active, BatchNormalization on
-            batch statistics; moving statistics are restored afterwards). The activations are
-            always taken in inference mode.
+        training: run the gradient pass in training mode: Dropout active (drawing from
+            numpynet's random generator), BatchNormalization on batch statistics (its moving
+            statistics are restored afterwards). The activations are always taken in
+            inference mode.
 
     Returns:
         ``{layer name: {"weights", "activations", "gradients", "activation_gradients"}}``,
@@ -252,6 +236,16 @@ def layer_distributions(model, x, y, loss=None, batch_size=256, layers=None, tra
 
 
 # ---------------------------------------------------------------------------- plotting
+def _check_plot_arguments(kind, quantities):
+    if kind not in ("violin", "hist"):
+        raise ValueError(f"plot_layer_distributions: kind must be 'violin' or 'hist', got "
+                         f"{kind!r}.")
+    unknown = [q for q in quantities if q not in QUANTITIES]
+    if unknown or not quantities:
+        raise ValueError(f"plot_layer_distributions: unknown quantities {unknown}; choose from "
+                         f"{list(QUANTITIES)}.")
+
+
 def _grouped(dists):
     """``{label: dists}`` from one :func:`layer_distributions` result or a dict of them."""
     if not isinstance(dists, dict) or not dists:
@@ -345,13 +339,7 @@ def plot_layer_distributions(dists, kind="violin", title=None,
     """
     import matplotlib.pyplot as plt
 
-    if kind not in ("violin", "hist"):
-        raise ValueError(f"plot_layer_distributions: kind must be 'violin' or 'hist', got "
-                         f"{kind!r}.")
-    unknown = [q for q in quantities if q not in QUANTITIES]
-    if unknown or not quantities:
-        raise ValueError(f"plot_layer_distributions: unknown quantities {unknown}; choose from "
-                         f"{list(QUANTITIES)}.")
+    _check_plot_arguments(kind, quantities)
     groups = _grouped(dists)
     layer_names = list(dict.fromkeys(n for d in groups.values() for n in d))
     rows = len(quantities)
