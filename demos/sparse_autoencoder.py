@@ -5,7 +5,10 @@ penalty on its code layer: L1 (l1·Σ|a|), L2 (l2·Σa²), the course's β·mean
 (nn.regularizers.MeanActivity) and the KL sparsity target ρ of Ng's sparse autoencoder
 (nn.regularizers.KLSparsity: β·Σ_j KL(ρ ‖ mean activation of unit j)). With a penalty each
 image is coded by a few active units and most activations are exactly zero; L2 shrinks the
-activations more than it zeroes them. The price is a higher reconstruction error. A note on β:
+activations more than it zeroes them. "Near zero" means |a| < 1e-3; an inactive ReLU unit is
+exactly 0, so the share hardly depends on that threshold. Part of the silence comes from dead
+units (zero for every image); KL sparsity keeps every unit's mean near ρ, so none die. The price
+of sparsity is a higher reconstruction error. A note on β:
 numpynet follows the installed Keras (≥ 3.14), which divides every activity penalty by the
 batch size B. The course added β·mean(code) to the loss undivided, so the course's β is
 MeanActivity(beta=β·B) here: β=0.1 at B=32 is beta=3.2, strong enough to silence about 80 % of

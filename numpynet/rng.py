@@ -2,6 +2,12 @@
 
 Everything random in numpynet asks :func:`generator` for the current generator at the moment it
 draws, so :func:`set_random_seed` makes a whole run repeat exactly.
+
+What the seed cannot pin is the BLAS library behind ``@``: it may split a matrix product over
+threads, and another split sums in another order, which can change the last bits. For bit-identical
+runs across processes, fix the thread count before NumPy is imported (``OPENBLAS_NUM_THREADS=1``,
+or ``OMP_NUM_THREADS``/``MKL_NUM_THREADS``) and use the same machine and library versions
+(``tests/test_reproducibility.py``).
 """
 
 import numpy as np

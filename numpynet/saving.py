@@ -21,7 +21,7 @@ import zipfile
 
 import numpy as np
 
-from numpynet.utils.io import atomic_write, read_npz_bytes, read_zip_members
+from numpynet.utils.io import CORRUPT_FILE_ERRORS, atomic_write, read_npz_bytes, read_zip_members
 
 FORMAT_NAME = "numpynet"
 FORMAT_VERSION = 1
@@ -235,7 +235,7 @@ def _model_from_config(config, custom_objects, path):
                           "custom_objects.")
     try:
         return cls.from_config(config["config"], custom_objects=custom_objects)
-    except (KeyError, TypeError, ValueError, IndexError) as error:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
         detail = f"missing key {error}" if isinstance(error, KeyError) else str(error)
         raise SavingError(f"Cannot rebuild the model saved in {path!r}: {detail}") from None
 
@@ -275,7 +275,8 @@ def _restore_optimizer(model, compile_config, state, path):
     weights = model.weights
     if indices is None:
         variables = model.trainable_weights
-    elif all(isinstance(i, int) and 0 <= i < len(weights) for i in indices):
+    elif isinstance(indices, list) and all(isinstance(i, int) and 0 <= i < len(weights)
+                                           for i in indices):
         variables = [weights[i] for i in indices]
     else:
         raise SavingError(f"{path!r}: compile_config['optimizer_variables'] does not index "
@@ -317,7 +318,7 @@ def _is_model_archive(path):
     try:
         with zipfile.ZipFile(path) as archive:
             return METADATA in archive.namelist()
-    except zipfile.BadZipFile:
+    except CORRUPT_FILE_ERRORS:  # not a readable zip: read_npz_bytes explains what is wrong
         return False
 
 

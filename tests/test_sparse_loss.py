@@ -105,9 +105,14 @@ def test_kl_sparsity_loss_equals_the_numpy_formula(fixture, activation):
                                rtol=1e-12)
 
 
+# Keras casts the L1/L2 factor to the input's dtype through float32 (TensorFlow backend), so in
+# float64 the factor 0.01 is float(np.float32(0.01)); numpynet matches that.
+FACTOR = float(np.float32(0.01))
+
+
 @pytest.mark.parametrize("regularizer, penalty", [
-    (nn.regularizers.L1(0.01), lambda code: 0.01 * np.sum(np.abs(code))),
-    (nn.regularizers.L2(0.01), lambda code: 0.01 * np.sum(code ** 2)),
+    (nn.regularizers.L1(0.01), lambda code: FACTOR * np.sum(np.abs(code))),
+    (nn.regularizers.L2(0.01), lambda code: FACTOR * np.sum(code ** 2)),
 ])
 def test_l1_and_l2_activity_losses_equal_the_numpy_formula(fixture, regularizer, penalty):
     x, weights = fixture

@@ -3,13 +3,12 @@
 import json
 import os
 import shutil
-import zipfile
 
 import numpy as np
 
 from numpynet import rng
 from numpynet.callbacks.callback import Callback
-from numpynet.utils.io import atomic_write
+from numpynet.utils.io import CORRUPT_FILE_ERRORS, atomic_write, load_npz
 
 _WEIGHT = "weight_"
 _OPTIMIZER = "optimizer/"
@@ -108,14 +107,13 @@ class BackupAndRestore(Callback):
 
     def _read_backup(self, path):
         try:
-            with np.load(path, allow_pickle=False) as backup:
-                stored = {key: backup[key] for key in backup.files}
+            stored = load_npz(path)
             required = ["epoch", "random_state", "num_weights"]
             required += [f"{_WEIGHT}{i}" for i in range(int(stored.get("num_weights", 0)))]
             missing = [key for key in required if key not in stored]
             if missing:
                 raise KeyError(f"missing entries {missing}")
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        except (KeyError, TypeError, *CORRUPT_FILE_ERRORS) as error:
             raise ValueError(f"BackupAndRestore: cannot read the backup {path!r} "
                              f"({type(error).__name__}: {error}). Delete {self.backup_dir!r} "
                              "to start afresh.") from None

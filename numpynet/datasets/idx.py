@@ -82,7 +82,11 @@ def _parse(stream, path, ndim, file_size):
         raise DatasetError(f"IDX file {path!r} is {_shorter_or_longer(size, header_size + count)}"
                            f" once decompressed: {'at least ' if len(data) > count else ''}"
                            f"{size} bytes, expected {expected}.")
-    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
+    try:
+        return np.frombuffer(data, dtype=np.uint8).reshape(dims)
+    except ValueError:  # a zero size beside sizes whose product overflows NumPy's index type
+        raise DatasetError(f"IDX file {path!r} declares the shape {dims}, which NumPy cannot "
+                           "represent.") from None
 
 
 def _read_header(stream, path, size, what):

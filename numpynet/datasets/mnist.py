@@ -12,7 +12,6 @@ loader looks, in order; the first directory holding a complete set wins.
 import dataclasses
 import http.client
 import os
-import zipfile
 
 import numpy as np
 
@@ -20,6 +19,7 @@ from numpynet import config
 from numpynet.datasets import download
 from numpynet.datasets.errors import DatasetError
 from numpynet.datasets.idx import read_idx
+from numpynet.utils.io import CORRUPT_FILE_ERRORS, load_npz
 
 IDX_FILES = {"x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
              "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte"}
@@ -190,9 +190,9 @@ def _read(files):
 def _read_npz(path):
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {key: f[key] for key in keys}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        stored = load_npz(path)
+        arrays = {key: stored[key] for key in keys}
+    except (KeyError, *CORRUPT_FILE_ERRORS) as err:
         raise DatasetError(f"{path!r} is not a readable MNIST .npz file with arrays "
                            f"{list(keys)} ({err}).") from err
     for split in ("train", "test"):

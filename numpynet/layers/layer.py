@@ -162,7 +162,12 @@ class Layer:
             )
         problems = []
         for variable, value in zip(ours, weights):
-            value = np.asarray(value)
+            try:
+                value = np.asarray(value)
+            except ValueError:  # ragged nested lists
+                problems.append(f"{variable.path}: expected an array of shape {variable.shape}, "
+                                "got ragged nested lists")
+                continue
             if value.shape != variable.shape:
                 problems.append(
                     f"{variable.path}: expected shape {variable.shape}, got {value.shape}")

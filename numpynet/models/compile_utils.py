@@ -142,6 +142,9 @@ class CompiledMetrics:
         self._weighted_specs = [_as_list(m) for m in _per_output(weighted_metrics,
                                                                  self.output_names,
                                                                  "weighted_metrics")]
+        for spec in _flat(self._specs + self._weighted_specs):  # unknown names fail in compile
+            if isinstance(spec, str) and spec.lower() not in ("accuracy", "acc"):
+                metrics_module.get(spec)
         self._metrics = None  # list per output of (metric, uses_sample_weight)
 
     def _build(self, y_true, y_pred):
@@ -176,6 +179,10 @@ class CompiledMetrics:
     def reset_state(self):
         for _, metric in self._named():
             metric.reset_state()
+
+
+def _flat(lists):
+    return [item for items in lists for item in items]
 
 
 def _as_list(value):

@@ -48,7 +48,11 @@ def to_arrays(data, names, role, model_name, float_cast=True):
 def _check_array(value, label, float_cast):
     if value is None:
         raise ValueError(f"{label} is None; expected an array.")
-    array = np.asarray(getattr(value, "data", value))
+    try:
+        array = np.asarray(getattr(value, "data", value))
+    except ValueError as error:  # ragged nested lists: rows of different lengths
+        raise ValueError(f"{label} cannot be turned into one array ({error}); every sample "
+                         "must have the same shape.") from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{label} must be numeric, got an array of dtype {array.dtype}"
                         + (f" (first value {array.flat[0]!r})." if array.size else "."))
@@ -56,7 +60,9 @@ def _check_array(value, label, float_cast):
         raise ValueError(f"{label} must have a batch axis, got a scalar.")
     if len(array) == 0:
         raise ValueError(f"{label} is empty (0 samples).")
-    if array.dtype.kind == "f":
+    # A NaN or an infinity makes the sum non-finite, so one fast reduction clears finite data;
+    # only a non-finite sum (a bad value, or an overflow of finite ones) checks each element.
+    if array.dtype.kind == "f" and not _sum_is_finite(array):
         finite = np.isfinite(array)
         if not finite.all():
             index = np.unravel_index(np.argmin(finite), array.shape)
@@ -65,6 +71,11 @@ def _check_array(value, label, float_cast):
     if float_cast and array.dtype.kind in "fb":
         array = array.astype(config.floatx(), copy=False)
     return array
+
+
+def _sum_is_finite(array):
+    with np.errstate(over="ignore", invalid="ignore"):  # inf - inf is NaN: no warning needed
+        return bool(np.isfinite(np.sum(array)))
 
 
 def check_lengths(groups):
@@ -92,6 +103,13 @@ def check_batch_size(batch_size):
             or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     return int(batch_size)
+
+
+def check_epochs(epochs, initial_epoch=0):
+    """Checks ``fit``'s epoch counts (``epochs=1e3`` is a float: Keras fails inside ``range``)."""
+    for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {value!r}.")
 
 
 def split_validation(arrays, validation_split):

@@ -7,7 +7,7 @@ the tape. Because a model is a layer, it can be called inside another model.
 """
 
 from numpynet.layers.input_layer import InputLayer
-from numpynet.layers.layer import Layer
+from numpynet.layers.layer import Layer, _is_shape
 from numpynet.layers.symbolic import SymbolicTensor, flatten, map_structure, pack_like
 from numpynet.models.training import Trainer
 
@@ -95,6 +95,7 @@ class Model(Trainer, Layer):
     def call(self, inputs, training=None):
         """Runs the graph on real tensors (recording the tape when gradients are enabled)."""
         flat = self._flatten_inputs(inputs)
+        self._check_input_shapes([t.shape for t in flat])
         values = {id(t): v for t, v in zip(self.inputs, flat)}
         for node in self._nodes:
             if node.is_input:
@@ -123,7 +124,22 @@ class Model(Trainer, Layer):
                              f"{self.input_names}, but it received {len(flat)}.")
         return flat
 
+    def _check_input_shapes(self, shapes):
+        """Checks each input's rank and known sizes (the batch axis aside), as Keras' input spec
+        of a functional model, so a wrong input is named here rather than deep inside."""
+        for i, (expected, shape) in enumerate(zip(self.inputs, shapes)):
+            shape = tuple(shape)
+            sizes = zip(expected.shape[1:], shape[1:])
+            if len(shape) != expected.ndim or any(e not in (s, None) and s is not None
+                                                  for e, s in sizes):
+                raise ValueError(
+                    f"Input {i} with name '{expected._history[0].name}' of layer '{self.name}' "
+                    f"is incompatible with the layer: expected shape={(None,) + expected.shape[1:]}"
+                    f", found shape={shape}")
+
     def compute_output_shape(self, input_shape):
+        shapes = [input_shape] if _is_shape(input_shape) else self._flatten_inputs(input_shape)
+        self._check_input_shapes(shapes)
         return map_structure(lambda t: t.shape, self._output_struct)
 
     def build(self, input_shape=None):

@@ -130,6 +130,7 @@ class Trainer:
         """
         self._assert_compiled("fit")
         batch_size = data_utils.check_batch_size(batch_size)
+        data_utils.check_epochs(epochs, initial_epoch)
         x, y, sample_weight = self._prepare_data(x, y, sample_weight, class_weight)
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = _split(x, y, sample_weight, validation_split)
@@ -188,7 +189,10 @@ class Trainer:
                              "(x_val, y_val, val_sample_weight).")
         x_val, y_val = validation_data[:2]
         weights = validation_data[2] if len(validation_data) == 3 else None
-        return self._prepare_data(x_val, y_val, weights, None)
+        try:
+            return self._prepare_data(x_val, y_val, weights, None)
+        except (TypeError, ValueError) as error:  # say which data is wrong: not the training x
+            raise type(error)(f"validation_data: {error}") from None
 
     # ---------------------------------------------------------------- evaluate and predict
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,

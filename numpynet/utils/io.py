@@ -11,12 +11,19 @@ only the expected member names, never a pickle.
 
 import contextlib
 import io
+import lzma
 import os
 import tempfile
 import zipfile
 import zlib
 
 import numpy as np
+
+# What zipfile, its decompressors and np.load raise on bytes that are not a valid archive:
+# corrupt streams (zlib, bz2 -> OSError, lzma), unsupported zip features (NotImplementedError),
+# encrypted members (RuntimeError), and a header that declares an absurd array (MemoryError).
+CORRUPT_FILE_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error,
+                       lzma.LZMAError, NotImplementedError, RuntimeError, MemoryError)
 
 
 @contextlib.contextmanager
@@ -107,7 +114,7 @@ def read_zip_members(path, allowed, required, kind, error=ValueError):
             names = archive.namelist()
             _check_member_names(path, names, allowed, required, kind, error)
             return {name: archive.read(name) for name in names}
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+    except CORRUPT_FILE_ERRORS as exc:
         raise error(f"{path!r} is a truncated or corrupt zip archive: {exc}.") from None
 
 
@@ -128,6 +135,31 @@ def _check_member_names(path, names, allowed, required, kind, error):
         raise error(f"{path!r} is missing {missing}: it is not a complete {kind} file.")
 
 
+def load_npz(source):
+    """Reads every array of an ``.npz`` file (a path or its bytes) with pickles disabled.
+
+    ``np.load`` alone would also accept a single ``.npy`` array, and its ``NpzFile`` returns
+    raw bytes for a member that is not an ``.npy``: both are refused here.
+
+    Returns:
+        dict name -> ndarray.
+
+    Raises:
+        One of :data:`CORRUPT_FILE_ERRORS` (``ValueError`` for a file that is not an ``.npz``
+        or holds a pickle or a foreign member); the caller adds the file name.
+    """
+    with (io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")) as stream:
+        if stream.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # an .npz is a zip archive
+            raise ValueError("it is not a zip archive")
+        stream.seek(0)
+        with np.load(stream, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    for key, value in arrays.items():
+        if not isinstance(value, np.ndarray):
+            raise ValueError(f"member {key!r} is not a .npy array")
+    return arrays
+
+
 def read_npz_bytes(data, path, member, error=ValueError):
     """Loads ``.npz`` bytes with pickles disabled; every entry must be a numeric array.
 
@@ -138,15 +170,15 @@ def read_npz_bytes(data, path, member, error=ValueError):
         error: naming ``path`` and ``member`` if the bytes are not such an ``.npz``.
     """
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        arrays = load_npz(data)
+    except CORRUPT_FILE_ERRORS as exc:
         raise error(f"{path!r}: {member} is not a valid .npz of numeric arrays "
                     f"({exc}).") from None
     for key, array in arrays.items():
-        if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
+        if array.dtype.kind not in "biuf":
             raise error(f"{path!r}: {member} entry {key!r} is not a numeric array.")
     return arrays
 
 
-__all__ = ["atomic_write", "read_zip_members", "read_npz_bytes"]
+__all__ = ["atomic_write", "read_zip_members", "read_npz_bytes", "load_npz",
+           "CORRUPT_FILE_ERRORS"]
