@@ -9,7 +9,9 @@ their module are varied here (another layer, another method, another value), not
 
 import io
 import json
+import pathlib
 import pickle
+import re
 import struct
 import zipfile
 
@@ -560,3 +562,28 @@ def test_training_through_a_saturated_softmax_keeps_weights_finite():
     loss = model.train_on_batch(x, np.full(12, 1))  # the class the softmax says is impossible
     assert np.isfinite(loss) and loss > 1e4
     assert all(np.all(np.isfinite(w)) for w in model.get_weights())
+
+
+# ------------------------------------------------------------------------- the README's excerpt
+def _readme_rows():
+    """``(test id, message)`` of each row of the README's "Errors you may see" table."""
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    block = readme.split("<!-- errors:begin -->")[1].split("<!-- errors:end -->")[0]
+    return re.findall(r"^\| `(\w+)` \| (.+) \|$", block, flags=re.M)
+
+
+def test_the_readme_quotes_at_least_ten_mistakes_of_each_kind_it_knows():
+    ids = [name for name, _ in _readme_rows()]
+    catalogue = {p.id for p in MODEL_BUILDING + FIT_EVALUATE_PREDICT + WEIGHTS_AND_FILES}
+    assert len(ids) >= 10 and set(ids) <= catalogue, set(ids) - catalogue
+
+
+@pytest.mark.parametrize("name, message", _readme_rows())
+def test_the_readme_quotes_what_numpynet_says(tmp_path, name, message):
+    (case,) = [p for p in MODEL_BUILDING + FIT_EVALUATE_PREDICT + WEIGHTS_AND_FILES
+               if p.id == name]
+    action, error, _ = case.values
+    call = (lambda: action(classifier(), tmp_path)) if case in WEIGHTS_AND_FILES else action
+    with pytest.raises(error) as raised:
+        call()
+    assert message in str(raised.value)
