@@ -223,7 +223,7 @@ def readme_table(results):
                      if tf_import else "—", f"≤ {IMPORT_TARGET} s"])
     for key, peaks in results.memory.items():
         keras = peaks.get("keras")
-        rows.append([f"Peak memory, {by_key[key].case.title.split(',')[0].lower()} fit",
+        rows.append([f"Peak memory, {by_key[key].case.title.rsplit(', batch', 1)[0]} fit",
                      f"{peaks['numpynet']['fit']:.0f} MiB",
                      f"{keras['fit']:.0f} MiB" if keras else "—",
                      times(peaks["numpynet"]["fit"] / keras["fit"]) if keras else "—",

@@ -51,8 +51,12 @@ def test_smoke_run_writes_every_section(smoke):
     text = output.read_text(encoding="utf-8")
     for heading in ("## Machine", "## Targets", "## Training speed", "## Predict throughput",
                     "## GEMM limit", "## Where numpynet's step goes", "## float64 against",
-                    "## Import time", "## Peak memory of a fit", "## Method"):
+                    "## Import time", "## Peak memory of a fit", "## Method",
+                    "## Where the time goes"):
         assert heading in text
+    assert "TODO" not in text
+    analysis = text.split("## Where the time goes, and what stands in the way")[1]
+    assert "**Autoencoder" in analysis and "GFLOP/s" in analysis and "Adam" in analysis
     assert "| Autoencoder 784-256-64-256-784, batch 256 | fit, per batch |" in text
     assert "nan" not in text and " inf" not in text
 
