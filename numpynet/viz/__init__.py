@@ -15,8 +15,10 @@ from numpynet.viz.autoencoders import (
 
 # distributions.py: per-layer weights, activations and gradients (the initialization unit).
 from numpynet.viz.distributions import (
-    activation_std_by_depth, layer_distributions, layer_outputs, plot_activation_std_by_depth,
-    plot_layer_distributions,
+    activation_std_by_depth, layer_distributions, layer_outputs,
+)
+from numpynet.viz.distribution_plots import (
+    plot_activation_std_by_depth, plot_layer_distributions,
 )
 
 # training.py: activations and derivatives, gradient norms, weight histograms, layer statistics,
