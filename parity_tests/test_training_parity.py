@@ -191,3 +191,25 @@ def test_two_output_model(rng):
     model, twin = train_both(case, model, x, y, epochs=3, validation_split=0.2,
                              run_eagerly=True)
     compare_after_training(case, model, twin, x, y)
+
+
+def test_dict_output_model(rng):
+    """Outputs given as a dict whose keys are not the layer names: Keras keys y, the losses,
+    the metrics and the logs by the dict's keys, and predict returns a dict."""
+    case = "training dict-output model"
+    x, labels = _digits(96)
+    inputs = nn.Input((64,), name="pixels")
+    hidden = L.Dense(16, activation="relu", name="hidden")(inputs)
+    outputs = {"digit": L.Dense(10, activation="softmax", name="digit_head")(hidden),
+               "even": L.Dense(1, activation="sigmoid", name="even_head")(hidden)}
+    model = nn.Model(inputs, outputs, name="dict_heads")
+    model.compile(optimizer=nn.optimizers.Adam(learning_rate=0.01),
+                  loss={"digit": "sparse_categorical_crossentropy",
+                        "even": "binary_crossentropy"},
+                  metrics={"even": ["accuracy"]})
+    y = {"even": (labels % 2 == 0).astype("float32")[:, None], "digit": labels}
+    model, twin = train_both(case, model, x, y, epochs=3, batch_size=32)
+    ours, theirs = model.predict(x, verbose=0), twin.predict(x, verbose=0)
+    assert_same(case, "predict keys", list(ours), list(theirs))
+    for key in theirs:
+        assert_close(case, f"predict {key}", ours[key], theirs[key], **TRAINING)

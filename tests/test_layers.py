@@ -387,3 +387,21 @@ def test_layers_compute_in_their_own_dtype():
     layer = L.LayerNormalization(dtype="float64")
     out = layer(nn.Tensor(np.ones((2, 3)), dtype="float32"))
     assert out.dtype == np.float64 and layer.gamma.dtype == np.float64
+
+
+def test_add_weight_takes_the_name_first_or_keras_shape_first():
+    class Custom(nn.layers.Layer):
+        def build(self, input_shape):
+            self.add_weight((3, 2), initializer="ones")  # Keras 3's positional order
+            self.add_weight("scale", (2,), initializer="zeros")  # name first
+            self.add_weight(shape=4, name="offset")  # an int shape, as Keras accepts
+
+    layer = Custom(name="custom")
+    layer.build((None, 3))
+    assert [(w.path, w.shape) for w in layer.weights] == [
+        ("custom/variable_0", (3, 2)), ("custom/scale", (2,)), ("custom/offset", (4,))]
+    np.testing.assert_array_equal(layer.weights[0].data, np.ones((3, 2)))
+    with pytest.raises(TypeError, match=r"Layer 'custom': add_weight got two shapes, \(2,\) and "
+                                        r"\(3,\); pass name= as a string"):
+        layer.add_weight((2,), (3,))
+    assert len(layer.weights) == 3  # nothing was added

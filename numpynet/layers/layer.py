@@ -87,6 +87,9 @@ class Layer:
                    trainable=True, dtype=None, constraint=None):
         """Creates a weight of this layer, initialised now.
 
+        The issue's order puts ``name`` first; Keras 3 puts ``shape`` first. Both positional
+        forms work: a first argument that is a shape (tuple, list or int) is taken as the shape.
+
         Args:
             name: short name; the weight's path is ``"<layer name>/<name>"``.
             shape: tuple of ints.
@@ -98,6 +101,12 @@ class Layer:
         Returns:
             The new :class:`numpynet.Variable`.
         """
+        if not (name is None or isinstance(name, str)):  # Keras' add_weight(shape, ...)
+            if shape != () and not isinstance(shape, str):
+                raise TypeError(f"Layer {self.name!r}: add_weight got two shapes, {name!r} and "
+                                f"{shape!r}; pass name= as a string.")
+            name, shape = (shape if isinstance(shape, str) else None), name
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else shape
         dtype = dtype or self.dtype
         init = initializers.get(initializer or "glorot_uniform")
         name = name or f"variable_{len(self._weights)}"

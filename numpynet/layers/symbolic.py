@@ -76,11 +76,15 @@ class Node:
 
 
 def flatten(structure):
-    """Flattens nested lists, tuples and dicts (dicts in key-insertion order) into a list."""
+    """Flattens nested lists, tuples and dicts into a list.
+
+    Dicts flatten in sorted key order, as Keras' ``tree.flatten`` (optree) does, so a model
+    with dict inputs or outputs orders them as Keras does.
+    """
     if isinstance(structure, (list, tuple)):
         return [leaf for item in structure for leaf in flatten(item)]
     if isinstance(structure, dict):
-        return [leaf for item in structure.values() for leaf in flatten(item)]
+        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
     return [structure]
 
 
@@ -90,8 +94,9 @@ def map_structure(fn, structure):
         return [map_structure(fn, item) for item in structure]
     if isinstance(structure, tuple):
         return tuple(map_structure(fn, item) for item in structure)
-    if isinstance(structure, dict):
-        return {key: map_structure(fn, item) for key, item in structure.items()}
+    if isinstance(structure, dict):  # leaves visited in sorted key order, as flatten; the
+        mapped = {key: map_structure(fn, structure[key]) for key in sorted(structure)}
+        return {key: mapped[key] for key in structure}  # dict keeps the user's key order
     return fn(structure)
 
 

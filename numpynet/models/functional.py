@@ -74,6 +74,15 @@ class Model(Trainer, Layer):
     def output_names(self):
         return [t._history[0].name for t in self.outputs]
 
+    @property
+    def _target_names(self):
+        """The names that key ``y``, losses and metrics: the output names, or the keys of a
+        dict of outputs when they differ from them (Keras' ``CompileLoss`` prefers the keys)."""
+        outputs = getattr(self, "_output_struct", None)  # an unbuilt Sequential has none yet
+        if isinstance(outputs, dict) and set(outputs) != set(self.output_names):
+            return sorted(outputs)
+        return self.output_names
+
     def get_layer(self, name=None, index=None):
         """Returns a layer by name or by index in ``layers``.
 

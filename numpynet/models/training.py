@@ -18,6 +18,7 @@ import numpy as np
 
 from numpynet import optimizers
 from numpynet.callbacks.callback import CallbackList
+from numpynet.layers.symbolic import pack_like
 from numpynet.models import data as data_utils
 from numpynet.models.compile_utils import CompiledLoss, CompiledMetrics
 from numpynet.tensor import Tensor, no_grad
@@ -50,8 +51,8 @@ class Trainer:
         if kwargs:
             raise TypeError(f"compile() got unexpected keyword arguments {sorted(kwargs)}.")
         self.optimizer = optimizers.get(optimizer)
-        self.compiled_loss = CompiledLoss(loss, loss_weights, self.output_names)
-        self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics, self.output_names)
+        self.compiled_loss = CompiledLoss(loss, loss_weights, self._target_names)
+        self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics, self._target_names)
         self._compile_config = {"optimizer": optimizer, "loss": loss,
                                 "loss_weights": loss_weights, "metrics": metrics,
                                 "weighted_metrics": weighted_metrics}
@@ -169,9 +170,9 @@ class Trainer:
         if x is None or y is None:
             raise ValueError("fit/evaluate need both `x` and `y` arrays.")
         x = data_utils.to_arrays(x, self.input_names, "x", self.name)
-        y = data_utils.to_arrays(y, self.output_names, "y", self.name)
+        y = data_utils.to_arrays(y, self._target_names, "y", self.name)
         if sample_weight is not None:
-            sample_weight = data_utils.to_arrays(sample_weight, self.output_names,
+            sample_weight = data_utils.to_arrays(sample_weight, self._target_names,
                                                  "sample_weight", self.name)
         elif class_weight is not None:
             sample_weight = [data_utils.class_weights_to_sample_weights(y[0], class_weight)]
@@ -236,6 +237,8 @@ class Trainer:
                 callbacks.on_predict_batch_end(batch, {"outputs": chunks[-1]})
         callbacks.on_predict_end()
         outputs = [np.concatenate(parts) for parts in zip(*chunks)]
+        if isinstance(getattr(self, "_output_struct", None), dict):  # Keras keeps a dict a dict
+            return pack_like(self._output_struct, outputs)
         return outputs[0] if len(outputs) == 1 else outputs
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):

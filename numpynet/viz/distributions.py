@@ -208,7 +208,7 @@ def layer_distributions(model, x, y, loss=None, batch_size=256, layers=None, tra
     chosen = _chosen_layers(model, layers, "layer_distributions")
     batch_size = data_utils.check_batch_size(batch_size)
     xs = data_utils.to_arrays(x, model.input_names, "x", model.name)
-    ys = data_utils.to_arrays(y, model.output_names, "y", model.name)
+    ys = data_utils.to_arrays(y, model._target_names, "y", model.name)
     data_utils.check_lengths({"x": xs, "y": ys})
     activations = layer_outputs(model, xs, chosen, batch_size)
     saved_grads = [(w, w.grad) for w in model.weights]
