@@ -29,6 +29,7 @@ from demos.autoencoder import (  # noqa: E402
     FULL_TRAIN,
     NEAR_ZERO,
     build_autoencoder,
+    class_mean_table,
     default_code_size,
     encoder_model,
     keras_table,
@@ -87,14 +88,23 @@ def run(config):
     for label in models:
         stats = sparsity_stats(codes[label])
         mse = float(np.mean((outputs[label] - data.x_test) ** 2))
+        history = histories[label].history
         rows.append([label, stats["near-zero share"], stats["mean code activation"],
-                     stats["dead units"], mse, histories[label].history["loss"][-1]])
-        numbers[f"{label}: near-zero share"] = stats["near-zero share"]
-        numbers[f"{label}: reconstruction MSE"] = mse
-    tables = [Table("Sparsity and reconstruction on the test set (loss includes the penalty)",
+                     stats["dead units"], mse, history["loss"][0], history["loss"][-1],
+                     history["val_loss"][-1]])
+        numbers.update({f"{label}: near-zero share": stats["near-zero share"],
+                        f"{label}: mean code activation": stats["mean code activation"],
+                        f"{label}: reconstruction MSE": mse,
+                        f"{label}: final train loss": history["loss"][-1],
+                        f"{label}: final validation loss": history["val_loss"][-1]})
+    tables = [Table("Sparsity and reconstruction on the test set (losses include the penalty)",
                     ["code penalty", "near-zero share", "mean activation", "dead units",
-                     "reconstruction MSE", "final train loss"], rows),
+                     "reconstruction MSE", "first epoch train loss", "final train loss",
+                     "final validation loss"], rows),
               _per_neuron_table(codes)]
+    for label in list(models)[::len(models) - 1]:  # the dense code and the last penalty
+        table = class_mean_table(codes[label], data.y_test, data.class_names)
+        tables.append(Table(f"{table.title} — {label}", table.columns, table.rows))
     if twins is not None:
         tables.insert(0, keras_table(histories, twins))
     return DemoResult(title=TITLE, text=" ".join(__doc__.split()), numbers=numbers,

@@ -58,10 +58,24 @@ def test_denoising_models_beat_the_noise(report):
     numbers = results["denoising"].numbers
     noisy = numbers["noisy test images: MSE to clean"]
     assert noisy == pytest.approx(denoising.NOISE_STDDEV ** 2, rel=0.1)
-    for label in ("GaussianNoise layer → clean", "noisy arrays → clean"):
-        assert numbers[f"{label}: MSE to clean (noisy inputs)"] < 0.5 * noisy
+    mse = {label: numbers[f"{label}: MSE to clean (noisy inputs)"] for label in (
+        "plain: clean → clean", "GaussianNoise layer → clean", "noisy arrays → clean",
+        "noisy arrays → noisy")}
+    assert max(mse.values()) < 0.5 * noisy
+    # trained to remove noise, the two denoisers beat the plain model on noisy inputs, and
+    # the model taught to reproduce the noise does worst
+    assert mse["GaussianNoise layer → clean"] < mse["plain: clean → clean"]
+    assert mse["noisy arrays → clean"] < mse["plain: clean → clean"]
+    assert mse["noisy arrays → noisy"] == max(mse.values())
     rows = results["denoising"].tables[0].rows
     assert len(rows) == 4 and all(row[2] < row[1] for row in rows)  # every loss decreased
+    for label in mse:
+        assert numbers[f"{label}: final validation loss"] == pytest.approx(mse[label], rel=1e-5)
+        assert numbers[f"{label}: mean code activation"] > 0.1
+        assert 0 <= numbers[f"{label}: near-zero share"] < 0.5
+    per_class = results["denoising"].tables[1]
+    assert per_class.columns == ["unit", *[str(i) for i in range(10)]]
+    assert len(per_class.rows) == numbers["code size"]
 
 
 @pytest.mark.slow
@@ -75,6 +89,17 @@ def test_sparse_codes_are_much_sparser_than_the_dense_code(report):
     table = results["sparse_autoencoder"].tables[0]
     losses = {row[0]: row[4] for row in table.rows}
     assert losses["β·mean, β=0.1"] > losses["dense (no penalty)"]  # sparsity costs accuracy
+    for row in table.rows:  # every variant learned: its loss (penalty included) went down
+        assert row[6] < 0.8 * row[5], row[0]
+        assert numbers[f"{row[0]}: final train loss"] == row[6]
+        assert numbers[f"{row[0]}: mean code activation"] == row[2]
+    # the per-unit means average the class means, weighted by the test images of each class
+    per_unit, dense_classes = results["sparse_autoencoder"].tables[1:3]
+    assert "dense (no penalty)" in dense_classes.title
+    assert len(per_unit.rows) == len(dense_classes.rows) == numbers["code size"]
+    mean_of_units = np.mean([row[1] for row in per_unit.rows])
+    assert mean_of_units == pytest.approx(numbers["dense (no penalty): mean code activation"],
+                                          rel=1e-5)
 
 
 # ---------------------------------------------------------------------------- the builders
