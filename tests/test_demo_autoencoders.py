@@ -160,3 +160,39 @@ def test_add_noise_has_the_requested_spread():
     noisy = denoising.add_noise(x, 0.3)
     assert noisy.dtype == np.float32
     assert abs(float(noisy.std()) - 0.3) < 0.01 and abs(float(noisy.mean())) < 0.01
+
+
+# ---------------------------------------------------------------------------- 28×28 and Keras
+@pytest.fixture(scope="module")
+def fashion_with_keras(tmp_path_factory):
+    """The three demos on Debian's Fashion-MNIST (quick mode), each beside its Keras twin."""
+    out = tmp_path_factory.mktemp("fashion")
+    return run_demos(NAMES, quick=True, out=out, progress=False, dataset="fashion-mnist",
+                     keras=True)
+
+
+@pytest.mark.slow
+def test_on_fashion_mnist_the_demos_learn_and_sparse_codes_do_not_collapse(fashion_with_keras):
+    auto = fashion_with_keras["autoencoder"].numbers
+    assert auto["code size"] == autoencoder.default_code_size(784)
+    assert auto["final train loss"] < 0.5 * auto["first epoch train loss"]
+    sparse = fashion_with_keras["sparse_autoencoder"]
+    rows = {row[0]: row for row in sparse.tables[1].rows}  # tables[0] is the Keras table
+    dense_share = rows["dense (no penalty)"][1]
+    for label, row in rows.items():
+        if label != "dense (no penalty)":
+            assert row[1] > dense_share + 0.1, label  # sparser than the dense code...
+            assert row[4] < 0.15, label  # ...yet still a reconstruction, not the mean image
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_each_demo_reports_its_keras_twin_beside_it(fashion_with_keras, name):
+    table = fashion_with_keras[name].tables[0]
+    assert table.columns == ["model", "numpynet loss", "Keras loss", "numpynet val_loss",
+                             "Keras val_loss"]
+    assert len(table.rows) >= 1
+    for label, ours, theirs, ours_val, theirs_val in table.rows:
+        # same initial weights and data; only the shuffling streams differ
+        assert ours == pytest.approx(theirs, rel=0.1), label
+        assert ours_val == pytest.approx(theirs_val, rel=0.1), label
