@@ -26,10 +26,11 @@ CODE = 16
 pytestmark = pytest.mark.slow
 
 R = nn.regularizers
-VARIANTS = {  # label: (builder arguments, Keras builder arguments, noisy inputs)
+VARIANTS = {  # label: (builder arguments, Keras builder arguments, noisy inputs[, targets])
     "plain": ({}, {}, False),
     "deep": ({"hidden": (40, 24)}, {"hidden": (40, 24)}, False),
     "denoising, noisy arrays": ({}, {}, True),
+    "denoising, noisy arrays to noisy targets": ({}, {}, True, "noisy"),
     "sparse L1": ({"activity_regularizer": R.L1(3e-3)}, None, False),
     "sparse L2": ({"activity_regularizer": R.L2(1e-3)}, None, False),
     "sparse MeanActivity": ({"activity_regularizer": R.MeanActivity(3.2)}, None, False),
@@ -50,15 +51,16 @@ def digits():
 @pytest.mark.parametrize("label", list(VARIANTS))
 def test_training_matches_keras(digits, label):
     clean, noisy, validation = digits
-    arguments, _, noisy_inputs = VARIANTS[label]
+    arguments, _, noisy_inputs, *targets = VARIANTS[label]
     model = autoencoder.build_autoencoder(clean.shape[1], CODE, **arguments)
     twin = to_keras(model)
     assert_same(label, "weight count", len(model.weights), len(twin.weights))
     x = noisy if noisy_inputs else clean
+    y = noisy if targets == ["noisy"] else clean
     fit = dict(epochs=EPOCHS, batch_size=32, shuffle=False, validation_data=validation,
                verbose=0)
-    ours = model.fit(x, clean, **fit).history
-    theirs = twin.fit(x, clean, **fit).history
+    ours = model.fit(x, y, **fit).history
+    theirs = twin.fit(x, y, **fit).history
     case = f"autoencoder {label}"
     assert_same(case, "History keys", sorted(ours), sorted(theirs))
     for key, values in theirs.items():
