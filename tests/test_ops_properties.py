@@ -1,6 +1,8 @@
 """Property tests (hypothesis): shapes of 1–3 axes of sizes 1–5, finite values, extreme logits.
 
-Properties: outputs stay finite wherever the function is defined, gradients pass ``check_grads``,
+Properties: outputs stay finite wherever the function is defined, gradients pass ``check_grads``
+(float64; for ``maximum``/``minimum``/``where`` and the ``max``/``min`` reductions on values drawn
+without ties, and for the three fused cross-entropies with respect to labels and logits),
 broadcast gradients come back in the shape of each input, softmax sums to 1, and the stable
 activations and cross-entropies stay finite (with finite gradients and no overflow warnings) for
 logits of ±1e4 in float32.
@@ -116,8 +118,17 @@ BINARY = {
     "divide": lambda a, b: ops.divide(a, b * b + 0.5),
     "power": lambda a, b: ops.power(a * a + 0.5, b),
     "where": lambda a, b: ops.where(a.data > b.data, a, b),
+    "maximum": ops.maximum, "minimum": ops.minimum,
 }
+# ops that choose between a and b: a tie would make the choice jump under finite differences
+CHOOSERS = {"where": np.maximum, "maximum": np.maximum, "minimum": np.minimum}
 PAIRS = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=5)
+
+
+def without_ties(a, b):
+    """Puts ``a`` on multiples of 0.2 and ``b`` halfway between, keeping both shapes, so every
+    broadcast pair differs by at least 0.1 (far more than the finite-difference step)."""
+    return 0.2 * np.round(a / 0.2), 0.2 * np.round(b / 0.2) + 0.1
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
@@ -126,10 +137,52 @@ PAIRS = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, 
 def test_broadcast_gradients_come_back_in_each_inputs_shape(name, data):
     shapes = data.draw(PAIRS)
     a, b = (data.draw(arrays(-2, 2, shapes=st.just(s))) for s in shapes.input_shapes)
-    if name == "where":  # a tie would make the chosen branch jump under finite differences
-        b = np.where(np.abs(a - b) < 0.05, b + 0.1, b)
+    if name in CHOOSERS:
+        a, b = without_ties(a, b)
+        out = BINARY[name](Tensor(a, dtype=np.float64), Tensor(b, dtype=np.float64))
+        np.testing.assert_array_equal(out.data, CHOOSERS[name](a, b))
     grads = check_grads(BINARY[name], a, b)
-    assert [g.shape for g in grads] == [a.shape, b.shape]
+    assert [g.shape for g in grads] == [np.shape(a), np.shape(b)]
+    if name in CHOOSERS:  # each output element's gradient goes to exactly one input
+        # (projection 1 everywhere: the two gradients count how often each input was chosen)
+        _, (grad_a, grad_b) = backprop(BINARY[name], a, b)
+        assert grad_a.sum() + grad_b.sum() == np.broadcast(a, b).size
+
+
+EXTREMES = {"max": (ops.max, np.max), "min": (ops.min, np.min)}
+
+
+@pytest.mark.parametrize("name", sorted(EXTREMES))
+@FEW
+@given(data=st.data())
+def test_max_and_min_reductions_send_the_gradient_to_the_winner(name, data):
+    shape = data.draw(SHAPES)
+    # distinct values 0.1 apart (a permutation): no ties, so the winner is unique
+    order = data.draw(st.permutations(range(int(np.prod(shape)))))
+    x = 0.1 * np.array(order, dtype=np.float64).reshape(shape) - 1.0
+    axis = data.draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1),
+                               st.lists(st.integers(0, x.ndim - 1), min_size=1, unique=True)
+                               .map(tuple)))
+    keepdims = data.draw(st.booleans())
+    op, reference = EXTREMES[name]
+    fn = lambda t: op(t, axis=axis, keepdims=keepdims)  # noqa: E731
+    out, (grad,) = backprop(fn, x)
+    np.testing.assert_array_equal(out.data, reference(x, axis=axis, keepdims=keepdims))
+    # with a unit seed the gradient is the one-hot mask of the winners
+    np.testing.assert_array_equal(grad, x == reference(x, axis=axis, keepdims=True))
+    check_grads(fn, x)
+
+
+POSITIVE = {"log1p": (ops.log1p, np.log1p), "log": (ops.log, np.log), "sqrt": (ops.sqrt, np.sqrt)}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVE))
+@FEW
+@given(x=arrays(0.05, 50.0))
+def test_gradients_on_the_positive_domain(name, x):
+    op, reference = POSITIVE[name]
+    np.testing.assert_allclose(op(Tensor(x, dtype=np.float64)).data, reference(x), rtol=1e-12)
+    check_grads(op, x)
 
 
 @FEW
@@ -193,3 +246,53 @@ def test_stable_activations_have_the_right_range_for_extreme_logits(logits):
     # atol: below 1e-38 float32 is subnormal and loses relative precision
     np.testing.assert_allclose(softplus, np.logaddexp(0, logits.astype(np.float64)), rtol=1e-6,
                                atol=1e-37)
+
+
+def np_log_softmax(z, axis=-1):
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+@FEW
+@given(data=st.data())
+def test_softmax_cross_entropy_gradients_for_labels_and_logits(data):
+    logits = data.draw(arrays(-5, 5))
+    axis = data.draw(st.integers(-logits.ndim, logits.ndim - 1))
+    weights = data.draw(arrays(0.01, 1, shapes=st.just(logits.shape)))
+    # labels are distributions along `axis`: the fused gradient softmax - labels assumes it (tf.nn)
+    labels = weights / weights.sum(axis=axis, keepdims=True)
+    fn = lambda y, z: nn_ops.softmax_cross_entropy_with_logits(y, z, axis=axis)  # noqa: E731
+    out, _ = backprop(fn, labels, logits)
+    np.testing.assert_allclose(out.data, -np.sum(labels * np_log_softmax(logits, axis), axis),
+                               rtol=1e-12, atol=1e-12)
+    labels_grad, logits_grad = check_grads(fn, labels, logits)
+    assert labels_grad.shape == logits_grad.shape == logits.shape
+
+
+@FEW
+@given(data=st.data())
+def test_sparse_softmax_cross_entropy_gradients(data):
+    logits = data.draw(arrays(-5, 5))
+    labels = data.draw(hnp.arrays(np.int64, logits.shape[:-1],
+                                  elements=st.integers(0, logits.shape[-1] - 1)))
+    fn = lambda z: nn_ops.sparse_softmax_cross_entropy_with_logits(labels, z)  # noqa: E731
+    picked = np.take_along_axis(np_log_softmax(logits), labels[..., None], axis=-1)[..., 0]
+    np.testing.assert_allclose(fn(Tensor(logits, dtype=np.float64)).data, -picked, rtol=1e-12,
+                               atol=1e-12)
+    (grad,) = check_grads(fn, logits)
+    # each sample's gradient is softmax - one_hot: its entries sum to zero
+    np.testing.assert_allclose(backprop(fn, logits)[1][0].sum(axis=-1), 0.0, atol=1e-12)
+    assert grad.shape == logits.shape
+
+
+@FEW
+@given(data=st.data())
+def test_sigmoid_cross_entropy_gradients_for_labels_and_logits(data):
+    logits = data.draw(arrays(-10, 10))
+    labels = data.draw(arrays(0, 1, shapes=st.just(logits.shape)))
+    fn = nn_ops.sigmoid_cross_entropy_with_logits
+    expected = np.logaddexp(0, logits) - labels * logits  # -y·log σ(z) - (1-y)·log(1-σ(z))
+    out, _ = backprop(fn, labels, logits)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    labels_grad, logits_grad = check_grads(fn, labels, logits)
+    assert labels_grad.shape == logits_grad.shape == logits.shape
