@@ -2,7 +2,8 @@
 
 The smallest end-to-end run of numpynet: build a ``Sequential`` model, train it with Adam on
 sparse categorical cross-entropy, and look at its learning curves, its confusion matrix and
-some predictions.
+some predictions. With ``--keras`` the Keras twin (same initial weights, through
+``tf_reference.to_keras``) trains on the same split and a table sets its losses beside numpynet's.
 """
 
 import numpy as np
@@ -10,8 +11,10 @@ import numpy as np
 import numpynet as nn
 from demos.base import DemoResult, Table
 from demos.common import curves_figure, load_dataset, save_figure
+from demos.multimodal import keras_histories, keras_table
 
 TITLE = "A first classifier (dense network, Adam, cross-entropy)"
+VALIDATION_SPLIT = 0.2
 
 
 def build_model(pixels, num_classes):
@@ -31,12 +34,30 @@ def confusion_matrix(y_true, y_pred, num_classes):
     return matrix
 
 
+def keras_twin(model, data, epochs, fit_kwargs, seed):
+    """Trains the Keras twin of the *untrained* ``model`` on the same data and split.
+
+    The twin starts from the same weights; Keras shuffles the batches with its own random
+    stream, seeded with ``seed`` so that a run repeats exactly.
+
+    Returns:
+        ``{"classifier": Keras History.history dict}``.
+    """
+    from tf_reference._keras import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras_histories({"classifier": model},
+                           {"classifier": (data.x_train, data.y_train, fit_kwargs)}, epochs)
+
+
 def run(config):
     data = load_dataset(config)
     model = build_model(data.pixels, data.num_classes)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(data.x_train, data.y_train, epochs=config.epochs(30, 3), batch_size=32,
-                        validation_split=0.2, verbose=config.verbose)
+    epochs, fit_kwargs = config.epochs(30, 3), dict(validation_split=VALIDATION_SPLIT)
+    twins = keras_twin(model, data, epochs, fit_kwargs, config.seed) if config.keras else None
+    history = model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=32,
+                        verbose=config.verbose, **fit_kwargs)
     test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
     predicted = np.argmax(model.predict(data.x_test, verbose=0), axis=1)
     matrix = confusion_matrix(data.y_test, predicted, data.num_classes)
@@ -51,6 +72,10 @@ def run(config):
                     "Test images with predicted (and true) labels; red = wrong"),
     ]
     per_class = matrix.diagonal() / np.maximum(matrix.sum(axis=1), 1)
+    tables = [Table("Test accuracy per class", ["class", "accuracy"],
+                    [[name, float(a)] for name, a in zip(data.class_names, per_class)])]
+    if twins is not None:
+        tables.insert(0, keras_table({"classifier": history}, twins))
     return DemoResult(
         title=TITLE,
         text=__doc__.strip().splitlines()[0],
@@ -62,8 +87,7 @@ def run(config):
             "test loss": float(test_loss),
             "test accuracy": float(test_accuracy),
         },
-        tables=[Table("Test accuracy per class", ["class", "accuracy"],
-                      [[name, float(a)] for name, a in zip(data.class_names, per_class)])],
+        tables=tables,
         figures=figures,
     )
 

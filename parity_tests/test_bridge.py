@@ -6,6 +6,8 @@ metrics), and anything the other side cannot express must fail with a ``BridgeEr
 names the layer.
 """
 
+import re
+
 import pytest
 
 import numpynet as nn
@@ -294,3 +296,29 @@ def test_custom_numpynet_layer_is_named():
     model = nn.Sequential([nn.Input((3,)), Scale(name="my_scale")])
     with pytest.raises(BridgeError, match=r"Layer 'my_scale': Keras has no layer class 'Scale'"):
         to_keras(model)
+
+
+def _stale_config_models():
+    """Keras models whose layer configs no longer describe their weights (as a custom layer
+    with a stale ``get_config`` would): the numpynet twin is built with other weights."""
+    inputs = keras.Input((5,), name="pixels")
+    wide = keras.layers.Dense(3, name="wide")
+    functional = keras.Model(inputs, keras.layers.Dense(1, name="out")(wide(inputs)))
+    wide.units = 4  # config says 4 units; the kernel stays (5, 3)
+    sequential = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3, name="hidden"),
+                                   keras.layers.Dense(2, name="biased")], name="seq")
+    sequential.get_layer("biased").use_bias = False  # config: no bias; the bias stays
+    return functional, sequential
+
+
+def test_from_keras_checks_weight_shapes_and_counts():
+    functional, sequential = _stale_config_models()
+    with pytest.raises(ValueError, match=r"Layer 'wide': Keras weight 'wide/kernel' has shape "
+                                         r"\(5, 3\) but its numpynet twin 'wide/kernel' "
+                                         r"expects shape \(5, 4\)"):
+        from_keras(functional)
+    expected = ("Layer 'biased': Keras has 2 weights [('seq/biased/kernel', (3, 2)), "
+                "('seq/biased/bias', (2,))] but its numpynet twin expects 1 "
+                "[('biased/kernel', (3, 2))].")
+    with pytest.raises(BridgeError, match=re.escape(expected)):
+        from_keras(sequential)

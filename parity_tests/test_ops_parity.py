@@ -122,6 +122,9 @@ ELEMENTWISE = [
     case("sqrt", O.sqrt, K.sqrt, ((3, 4), "p")),
     case("square", O.square, K.square, ((3, 4), "n")),
     case("abs", O.abs, K.abs, ((3, 4), "a")),
+    # piecewise constant: the gradient is zero on both sides (tf.sign's is zeros, not None)
+    case("sign", O.sign, K.sign, ((3, 4), "a")),
+    case("sign", O.sign, K.sign, ((3, 4), "t"), tag="zeros"),
     case("maximum", O.maximum, K.maximum, ((3, 4), "n"), ((3, 4), "n")),
     case("maximum", O.maximum, K.maximum, ((3, 4), "n"), ((4,), "n"), tag="broadcast"),
     case("maximum", O.maximum, K.maximum, ((3, 4), "t"), ((3, 4), "t"), tag="ties"),
@@ -203,6 +206,37 @@ SHAPES = [
          ((3, 4), "x"), tag="extreme"),
 ]
 
+# Indexing: basic indices (slices, steps, ints, None, Ellipsis) against tf's __getitem__; integer
+# arrays and masks against tf.gather, tf.gather_nd and tf.boolean_mask. Repeated indices must
+# sum their gradients where they scatter back (numpynet: np.add.at; tf: unsorted_segment_sum).
+_MASK = np.array([[True, False, True, False], [False, False, False, False],
+                  [True, True, True, True]])
+GETITEM = [
+    case("getitem", lambda x: O.getitem(x, slice(1, 3)), lambda x: x[1:3],
+         ((4, 3), "n"), tag="rows"),
+    case("getitem", lambda x: O.getitem(x, (slice(None), slice(None, None, 2))),
+         lambda x: x[:, ::2], ((3, 5), "n"), tag="step"),
+    case("getitem", lambda x: x[::-1, 1:], lambda x: x[::-1, 1:], ((3, 4), "n"),
+         tag="reversed_operator"),
+    case("getitem", lambda x: O.getitem(x, (Ellipsis, 1)), lambda x: x[..., 1],
+         ((2, 3, 4), "n"), tag="ellipsis_int"),
+    case("getitem", lambda x: O.getitem(x, -1), lambda x: x[-1], ((3, 4), "n"),
+         tag="negative_int"),
+    case("getitem", lambda x: O.getitem(x, (None, slice(1, None), -1)),
+         lambda x: x[None, 1:, -1], ((3, 4), "n"), tag="newaxis"),
+    case("getitem", lambda x: O.getitem(x, np.array([0, 2, 2, 0])),
+         lambda x: tf.gather(x, [0, 2, 2, 0]), ((3, 4), "n"), tag="repeated_rows"),
+    case("getitem", lambda x: O.getitem(x, (slice(None), [3, 1, 3])),
+         lambda x: tf.gather(x, [3, 1, 3], axis=1), ((3, 4), "n"), tag="repeated_columns"),
+    case("getitem", lambda x: O.getitem(x, np.array([[0, 1], [1, 1]])),
+         lambda x: tf.gather(x, [[0, 1], [1, 1]]), ((2, 3), "n"), tag="2d_index_array"),
+    case("getitem", lambda x: O.getitem(x, ([0, 1, 1, 0], [2, 0, 2, 2])),
+         lambda x: tf.gather_nd(x, [[0, 2], [1, 0], [1, 2], [0, 2]]), ((2, 3), "n"),
+         tag="coordinates_repeated"),
+    case("getitem", lambda x: O.getitem(x, _MASK), lambda x: tf.boolean_mask(x, _MASK),
+         ((3, 4), "n"), tag="boolean_mask"),
+]
+
 NN = [
     case("softmax", O.softmax, K.softmax, ((3, 5), "n")),
     case("softmax", lambda x: O.softmax(x, axis=0), lambda x: K.softmax(x, axis=0),
@@ -260,7 +294,8 @@ CROSS_ENTROPY = [
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name, ours, theirs, inputs",
-                         ELEMENTWISE + _reduction_cases() + SHAPES + NN + CROSS_ENTROPY)
+                         ELEMENTWISE + _reduction_cases() + SHAPES + GETITEM + NN +
+                         CROSS_ENTROPY)
 def test_op_value_and_gradients(name, ours, theirs, inputs, dtype, rng):
     arrays = [_draw(rng, kind, shape).astype(dtype) for shape, kind in inputs]
     tol = _TOLERANCES.get((name, dtype), tolerance(dtype))
@@ -279,3 +314,89 @@ def test_sparse_softmax_cross_entropy(kind, label_shape, dtype, rng):
         lambda x: O.sparse_softmax_cross_entropy_with_logits(labels, x),
         lambda x: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=x),
         [logits], dtype, rng)
+
+
+# ---------------------------------------------------------------------------- ops off the tape
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1))],
+                         ids=["same", "broadcast_row", "broadcast_both"])
+def test_equal(shapes, dtype, rng):
+    """A boolean array, no gradient: ties drawn from three values so many entries are equal."""
+    a, b = (_draw(rng, "t", shape).astype(dtype) for shape in shapes)
+    ours = O.equal(nn.Tensor(a, dtype=a.dtype), nn.Tensor(b, dtype=b.dtype))
+    theirs = np.asarray(K.equal(tf.constant(a), tf.constant(b)))
+    case_name = f"op equal {dtype}"
+    assert ours.dtype == np.bool_, f"op equal: numpynet returned {ours.dtype}"
+    assert_close(case_name, "value", ours, theirs, rtol=0, atol=0)
+    assert_close(case_name, "value against a constant", O.equal(nn.Tensor(a, dtype=a.dtype), 2.0),
+                 np.asarray(K.equal(tf.constant(a), 2.0)), rtol=0, atol=0)
+    assert 0 < ours.sum() < ours.size, "the case must hold both equal and unequal entries"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("indices, depth", [
+    ([0, 3, 1, 3], 4),
+    ([[0, 2], [1, 0], [2, 2]], 3),
+    ([0, 4, -1, 2, 7], 5),  # out of range, negative included: a row of zeros, as Keras
+], ids=["vector", "matrix", "out_of_range"])
+def test_one_hot(indices, depth, dtype):
+    """Labels are constants (no gradient); the default dtype is floatx on both sides."""
+    nn.config.set_floatx(dtype)
+    keras.config.set_floatx(dtype)
+    indices = np.asarray(indices)
+    case_name = f"op one_hot {dtype}"
+    for label, kwargs in (("default dtype", {}), ("explicit dtype", {"dtype": dtype})):
+        ours = O.one_hot(indices, depth, **kwargs)
+        theirs = K.one_hot(indices, depth, **kwargs)
+        assert ours.dtype == np.dtype(dtype), f"op one_hot: numpynet returned {ours.dtype}"
+        assert np.dtype(theirs.dtype.name) == np.dtype(dtype)
+        assert_close(case_name, f"value ({label})", ours, theirs, rtol=0, atol=0)
+
+
+SPLITS = [  # (shape, indices_or_sections, axis, pieces that reach the loss)
+    ((6, 3), 3, 0, None),
+    ((3, 5), [1, 3], 1, None),
+    ((2, 6, 2), [2, 2, 5], 1, None),  # an empty piece
+    ((3, 5), [1, 3], -1, (0, 2)),  # the middle piece unused: zero gradient there
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, sections, axis, used", SPLITS,
+                         ids=["sections", "indices", "empty_piece", "unused_piece"])
+def test_split(shape, sections, axis, used, dtype, rng):
+    """Every piece's value, and the input gradient of a random projection of the used pieces."""
+    x = _draw(rng, "n", shape).astype(dtype)
+    tensor = nn.Tensor(x, requires_grad=True, dtype=x.dtype)
+    ours = O.split(tensor, sections, axis=axis)
+    used = range(len(ours)) if used is None else used
+    seeds = [rng.standard_normal(ours[i].shape).astype(dtype) for i in used]
+    O.sum(O.stack([O.sum(O.multiply(ours[i], seed)) for i, seed in zip(used, seeds)])).backward()
+    constant = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(constant)
+        theirs = K.split(constant, sections, axis=axis)
+    grad = tape.gradient([theirs[i] for i in used], constant,
+                         output_gradients=[tf.constant(seed) for seed in seeds])
+    case_name = f"op split {dtype}"
+    assert len(ours) == len(theirs), f"op split: {len(ours)} pieces, Keras {len(theirs)}"
+    for i, (mine, other) in enumerate(zip(ours, theirs)):
+        assert mine.dtype == np.dtype(dtype)
+        assert_close(case_name, f"piece {i} value", mine.data, other, **tolerance(dtype))
+    assert_close(case_name, "input grad", tensor.grad, grad, **tolerance(dtype))
+
+
+@pytest.mark.parametrize("source, target", [("float32", "float64"), ("float64", "float32"),
+                                            ("float32", "float32"), ("float64", "float64")])
+def test_cast(source, target, rng):
+    """The value takes the target dtype; the gradient comes back in the source dtype."""
+    x = _draw(rng, "n", (3, 4)).astype(source) * 1e3  # beyond float32's exact digits
+    value, grads, seed = _numpynet(lambda t: O.cast(t, target), [x], rng)
+    their_value, their_grads = _keras(lambda t: K.cast(t, target), [x], seed)
+    case_name = f"op cast {source}->{target}"
+    assert value.dtype == np.dtype(target), f"op cast: numpynet returned {value.dtype}"
+    assert grads[0].dtype == np.dtype(source), f"op cast: gradient dtype {grads[0].dtype}"
+    assert their_grads[0].dtype == np.dtype(source)
+    # a cast rounds once, identically in both: the values and gradients are equal bit for bit
+    assert_close(case_name, "value", value, their_value, rtol=0, atol=0)
+    assert_close(case_name, "input 0 grad", grads[0], their_grads[0], rtol=0, atol=0)

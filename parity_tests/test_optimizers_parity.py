@@ -31,6 +31,7 @@ BASE = {
     "RMSprop centered": ("RMSprop", {"learning_rate": 0.01, "centered": True}),
     "RMSprop centered momentum epsilon": ("RMSprop", {"learning_rate": 0.01, "centered": True,
                                                       "momentum": 0.5, "epsilon": 1e-4}),
+    "RMSprop weight_decay": ("RMSprop", {"learning_rate": 0.01, "weight_decay": 0.1}),
     "Adam": ("Adam", {}),
     "Adam betas epsilon": ("Adam", {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9,
                                     "epsilon": 1e-3}),
@@ -43,14 +44,18 @@ BASE = {
     "Adagrad initial_accumulator epsilon": ("Adagrad", {"learning_rate": 0.05,
                                                         "initial_accumulator_value": 0.5,
                                                         "epsilon": 1e-3}),
+    "Adagrad weight_decay": ("Adagrad", {"learning_rate": 0.05, "weight_decay": 0.1}),
     "Adamax": ("Adamax", {}),
     "Adamax betas": ("Adamax", {"learning_rate": 0.01, "beta_1": 0.8, "beta_2": 0.99}),
+    "Adamax weight_decay": ("Adamax", {"learning_rate": 0.01, "weight_decay": 0.1}),
     "Nadam": ("Nadam", {}),
     "Nadam betas": ("Nadam", {"learning_rate": 0.01, "beta_1": 0.8, "beta_2": 0.99}),
+    "Nadam weight_decay": ("Nadam", {"learning_rate": 0.01, "weight_decay": 0.1}),
 }
 
 CLIPS = {"clipnorm": 0.5, "clipvalue": 0.05, "global_clipnorm": 0.8}
-CLIPPED = ["SGD momentum", "RMSprop centered", "Adam", "Adagrad"]
+# One base case per optimizer class, each run under every clipping option.
+CLIPPED = ["SGD momentum", "RMSprop centered", "Adam", "AdamW", "Adagrad", "Adamax", "Nadam"]
 
 SCHEDULES = {
     "ExponentialDecay": ("ExponentialDecay", {"initial_learning_rate": 0.05,
@@ -140,6 +145,16 @@ def test_optimizer_trajectory(name, floatx, rng):
     assert_same(case, "iterations", ours_opt.iterations, int(theirs_opt.iterations.numpy()))
     assert_close(case, "learning_rate", ours_opt.learning_rate,
                  float(np.asarray(theirs_opt.learning_rate)), **tol)
+
+
+@pytest.mark.parametrize("option", ["weight_decay", *CLIPS])
+def test_every_optimizer_has_a_case_with_each_option(option):
+    """Each optimizer numpynet exports is compared with weight decay and each clipping option:
+    a new optimizer without those cases fails here."""
+    exported = {cls.__name__ for cls in nn.optimizers.ALL_OBJECTS_DICT.values()}
+    covered = {cls for cls, kwargs, _ in CASES.values() if kwargs.get(option)}
+    assert_same(f"optimizer cases with {option}", "optimizer classes", sorted(covered),
+                sorted(exported))
 
 
 @pytest.mark.parametrize("name", ["Adam", "RMSprop centered", "SGD nesterov", "Nadam",

@@ -170,11 +170,36 @@ def from_keras(keras_model):
             twin.add(_numpynet_layer(spec, layer))
     else:
         twin = _numpynet_functional(keras_model, config)
-    for mine, other in zip(twin.weights, keras_model.weights):
-        mine.assign(np.asarray(other.numpy()).astype(mine.dtype))
+    _copy_keras_weights(keras_model, twin)
     if getattr(keras_model, "compiled", False):
         twin.compile(**numpynet_compile_args(keras_model))
     return twin
+
+
+def _copy_keras_weights(keras_model, twin):
+    """Copies every Keras layer's weights into its numpynet twin (found by layer name), after
+    checking their count and shapes: a mismatch names the layer and both shapes."""
+    ours = {layer.name: layer for layer in twin.layers}
+    pairs = []
+    for layer in keras_model.layers:
+        theirs, mine = layer.weights, ours[layer.name].weights
+        if len(mine) != len(theirs):
+            raise BridgeError(f"Layer {layer.name!r}: Keras has {len(theirs)} weights "
+                              f"{[(w.path, tuple(w.shape)) for w in theirs]} but its numpynet "
+                              f"twin expects {len(mine)} {[(w.path, w.shape) for w in mine]}.")
+        for other, own in zip(theirs, mine):
+            if tuple(other.shape) != own.shape:
+                raise BridgeError(f"Layer {layer.name!r}: Keras weight {other.path!r} has shape "
+                                  f"{tuple(other.shape)} but its numpynet twin {own.path!r} "
+                                  f"expects shape {own.shape}.")
+        pairs += zip(mine, theirs)
+    pairs = list({id(own): (own, other) for own, other in pairs}.values())  # nested sharing
+    if not len(pairs) == len(twin.weights) == len(keras_model.weights):
+        raise BridgeError(f"Weight count differs: Keras {len(keras_model.weights)} "
+                          f"({[w.path for w in keras_model.weights]}), numpynet "
+                          f"{len(twin.weights)} ({[w.path for w in twin.weights]}).")
+    for own, other in pairs:
+        own.assign(np.asarray(other.numpy()).astype(own.dtype))
 
 
 def numpynet_compile_args(keras_model):

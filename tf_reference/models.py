@@ -8,12 +8,30 @@ with ``set_weights`` to compare the two. Importing this module imports TensorFlo
 from tf_reference._keras import keras
 
 
-# ============================================================================ multimodal
-# Keras twins of demos/multimodal.py (same layer names, shapes and compile settings).
+# ============================================================================ classifier
+# Keras twin of demos/classifier.py (also the model of demos/scale_out.py).
 def _compile_classifier(model):
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
+
+def build_classifier(pixels, num_classes):
+    """Keras twin of ``demos.classifier.build_model``, compiled as the demo compiles it.
+
+    ``Dense(64, relu, "hidden_1") → Dense(32, relu, "hidden_2") → Dense(classes, softmax,
+    "classes")``; Adam, sparse categorical cross-entropy, accuracy.
+    """
+    model = keras.Sequential([
+        keras.Input((pixels,), name="image"),
+        keras.layers.Dense(64, activation="relu", name="hidden_1"),
+        keras.layers.Dense(32, activation="relu", name="hidden_2"),
+        keras.layers.Dense(num_classes, activation="softmax", name="classes"),
+    ], name="classifier")
+    return _compile_classifier(model)
+
+
+# ============================================================================ multimodal
+# Keras twins of demos/multimodal.py (same layer names, shapes and compile settings).
 
 def build_image_model(pixels, num_classes, hidden=(50, 30, 20)):
     """Keras twin of ``demos.multimodal.build_image_model``."""
