@@ -31,6 +31,7 @@ def collect():
 # What each parity module compares, in the README's reading order.
 SUITES = {
     "test_ops_parity": "ops: forward and gradient, float32 and float64",
+    "test_ops_off_tape_parity": "ops off the tape: equal, one_hot; split and cast with gradients",
     "test_activations_parity": "activations: forward and gradient",
     "test_losses_parity": "losses: logits, sample weights, label smoothing",
     "test_initializers_parity": "initializers: deterministic ones exactly, random ones by moments",
@@ -40,6 +41,7 @@ SUITES = {
     "test_training_parity": "training: fit/evaluate/predict logs, weights after epochs",
     "test_callbacks_parity": "callbacks: hook order, logs, decisions, files",
     "test_bridge": "bridge: to_keras / from_keras round trips",
+    "test_demo_models_classifier": "demo models: the first classifier",
     "test_demo_models_autoencoders": "demo models: autoencoders (dense, deep, denoising, sparse)",
     "test_demo_models_multimodal_pairwise": "demo models: multimodal and pair-wise",
     "test_demo_models_deep": "demo models: deep nets of the vanishing-gradient unit",
