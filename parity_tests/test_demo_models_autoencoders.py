@@ -141,3 +141,16 @@ def test_keras_encoder_submodel_gives_the_same_codes(digits):
     assert_close("encoder sub-model", "codes",
                  autoencoder.encoder_model(model).predict(clean, verbose=0),
                  keras_models.encoder_model(twin).predict(clean, verbose=0), **FLOAT32)
+
+
+@pytest.mark.parametrize("hidden", [(), (40, 24)], ids=["shallow", "deep"])
+def test_keras_decoder_model_maps_codes_to_the_same_images(digits, hidden):
+    clean, _, _ = digits
+    model = autoencoder.build_autoencoder(clean.shape[1], CODE, hidden=hidden)
+    twin = to_keras(model)
+    codes = autoencoder.encoder_model(model).predict(clean[:64], verbose=0)
+    ours, theirs = autoencoder.decoder_model(model), keras_models.decoder_model(twin)
+    assert_same("decoder model", "layer names", [layer.name for layer in ours.layers],
+                [layer.name for layer in theirs.layers])
+    assert_close("decoder model", f"images from codes ({len(hidden)} hidden)",
+                 ours.predict(codes, verbose=0), theirs.predict(codes, verbose=0), **FLOAT32)

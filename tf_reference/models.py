@@ -159,6 +159,18 @@ def encoder_model(model):
     return keras.Model(model.inputs, model.get_layer("encoder").output, name="encoder_model")
 
 
+def decoder_model(model):
+    """The Keras model from codes to images made of the autoencoder's decoder layers (shared,
+    as ``demos.autoencoder.decoder_model``): ``Input(code_size, name="code")`` → every layer
+    after ``"encoder"``."""
+    names = [layer.name for layer in model.layers]
+    code = keras.Input((model.get_layer("encoder").units,), name="code")
+    x = code
+    for layer in model.layers[names.index("encoder") + 1:]:
+        x = layer(x)
+    return keras.Model(code, x, name="decoder_model")
+
+
 # ============================================================================ vanishing gradient
 # Keras twins of demos/vanishing_gradient.py (the deep narrow net) and demos/callbacks.py (the
 # LAB's model is the same builder with 3 hidden sigmoid layers and Adam at 0.01).
