@@ -45,7 +45,7 @@ def make_callbacks(config, x_train, x_val):
     """The LAB's callbacks, in the order they must run.
 
     ``ReduceLROnPlateau`` writes ``logs["learning_rate"]``, so ``CSVLogger`` comes after it
-    (``fit`` adds ``History`` last, as Keras does).
+    (``fit`` appends ``History`` after them, then ``ProgbarLogger``, as Keras does).
 
     Returns:
         ``{name: callback}`` (dicts keep their order).

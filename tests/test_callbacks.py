@@ -100,6 +100,87 @@ def test_evaluate_and_predict_call_their_hooks():
         "on_predict_begin", "on_predict_batch_begin", "on_predict_batch_end", "on_predict_end"]
 
 
+class LegacyBatchHooks(Callback):
+    """A callback written for Keras' old ``on_batch_begin`` / ``on_batch_end`` hooks."""
+
+    def __init__(self):
+        super().__init__()
+        self.begin, self.end = [], []
+
+    def on_batch_begin(self, batch, logs=None):
+        self.begin.append(batch)
+
+    def on_batch_end(self, batch, logs=None):
+        self.end.append((batch, logs))
+
+
+def test_legacy_on_batch_hooks_run_once_per_training_batch_only():
+    # Keras' Callback.on_train_batch_begin/_end call on_batch_begin/_end; the test and predict
+    # hooks call nothing (keras/src/callbacks/callback.py).
+    x, y = tiny_data(10)
+    legacy = LegacyBatchHooks()
+    model = tiny_model()
+    model.fit(x, y, batch_size=4, epochs=2, validation_data=(x, y), verbose=0, shuffle=False,
+              callbacks=[legacy])
+    model.evaluate(x, y, batch_size=4, verbose=0, callbacks=[legacy])
+    model.predict(x, batch_size=4, verbose=0, callbacks=[legacy])
+    assert legacy.begin == [0, 1, 2, 0, 1, 2]  # 3 training batches per epoch, 2 epochs
+    assert [batch for batch, _ in legacy.end] == [0, 1, 2, 0, 1, 2]
+    assert list(legacy.end[0][1]) == ["loss"]  # on_train_batch_end's logs, passed on
+    assert legacy.end[-1][1]["loss"] == model.history.history["loss"][-1]  # the running mean
+
+    class OwnTrainBatchEnd(LegacyBatchHooks):  # overriding the new hook replaces the alias
+        def on_train_batch_end(self, batch, logs=None):
+            pass
+
+    own = OwnTrainBatchEnd()
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[own])
+    assert own.begin == [0, 1, 2] and own.end == []
+    # CallbackList dispatches the legacy hooks as well, pythonifying the logs.
+    nn.callbacks.CallbackList([legacy]).on_batch_end(7, {"loss": np.float32(0.5)})
+    assert legacy.end[-1] == (7, {"loss": 0.5}) and type(legacy.end[-1][1]["loss"]) is float
+
+
+def test_default_callbacks_follow_the_users_history_first_then_progbar_as_keras():
+    # keras/src/callbacks/callback_list.py, _add_default_callbacks: History is appended, then
+    # ProgbarLogger; callbacks the user passed are kept where they are and not duplicated.
+    from numpynet.callbacks import CallbackList, History, ProgbarLogger
+
+    model = tiny_model()
+    user = Callback()
+    params = dict(verbose=1, epochs=3, steps=2)
+    callbacks = CallbackList([user], add_history=True, add_progbar=True, model=model, **params)
+    assert [type(c) for c in callbacks] == [Callback, History, ProgbarLogger]
+    assert model.history is callbacks.callbacks[1]  # set by set_model, before any epoch
+    assert all(c.model is model and c.params == params for c in callbacks)
+
+    mine = [ProgbarLogger(), user, History()]
+    callbacks = CallbackList(mine, add_history=True, add_progbar=True, model=model, **params)
+    assert callbacks.callbacks == mine
+
+    # fit's own list: a callback that sees every other through the model's history.
+    seen = []
+    spy = LambdaCallback(on_train_begin=lambda logs: seen.append(model.history))
+    history = model.fit(*tiny_data(4), epochs=1, verbose=0, callbacks=[spy])
+    assert seen == [history] and history.epoch == [0]
+    # No params given: the callbacks keep theirs (Keras' CallbackList.set_params).
+    CallbackList([user])
+    assert user.params == params
+
+
+def test_fit_that_runs_no_epoch_returns_a_new_empty_history(tmp_path):
+    # A backup taken after the last epoch leaves nothing to run: fit still returns its own
+    # History (Keras sets model.history when the CallbackList gets the model).
+    x, y = tiny_data()
+    backup_dir = tmp_path / "backup"
+    model = tiny_model()
+    first = model.fit(x, y, epochs=2, verbose=0,
+                      callbacks=[BackupAndRestore(backup_dir, delete_checkpoint=False)])
+    again = model.fit(x, y, epochs=2, verbose=0, callbacks=[BackupAndRestore(backup_dir)])
+    assert again is not first and again.epoch == [] and again.history == {}
+    assert first.epoch == [0, 1]
+
+
 # ---------------------------------------------------------------- EarlyStopping
 @pytest.mark.parametrize("kwargs, values, stopped", [
     ({}, [1.0, 0.9, 0.95], 2),                               # patience 0: first non-improvement
@@ -384,79 +465,3 @@ def test_terminate_on_nan_messages_and_raise_error(capsys):
     with pytest.raises(RuntimeError, match="NaN or Inf loss encountered at batch 4. Loss value: "
                                            "nan. Terminating training immediately."):
         strict.on_train_batch_end(4, {"loss": float("nan")})
-
-
-# ---------------------------------------------------------------- BackupAndRestore
-class InterruptOnce(Callback):
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch, self.done = epoch, False
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.epoch and not self.done:
-            self.done = True
-            raise RuntimeError("Interrupting!")
-
-
-@pytest.mark.parametrize("shuffle, dropout", [(False, False), (True, True)])
-def test_backup_and_restore_resumes_to_identical_weights(tmp_path, shuffle, dropout):
-    x, y = tiny_data(32)
-    fit = dict(batch_size=8, epochs=5, verbose=0, shuffle=shuffle)
-    reference = tiny_model("adam", dropout=dropout)
-    reference.fit(x, y, **fit)
-
-    backup_dir = tmp_path / "backup"
-    model = tiny_model("adam", dropout=dropout)
-    with pytest.raises(RuntimeError, match="Interrupting!"):
-        model.fit(x, y, callbacks=[BackupAndRestore(backup_dir), InterruptOnce(3)], **fit)
-    assert os.listdir(backup_dir) == ["latest.backup.npz"]
-
-    # A new process: a new model and optimizer, other weights, another random state.
-    restarted = tiny_model("adam", seed=99, dropout=dropout)
-    history = restarted.fit(x, y, callbacks=[BackupAndRestore(backup_dir)], **fit)
-    assert history.epoch == [3, 4]
-    for got, want in zip(restarted.get_weights(), reference.get_weights()):
-        np.testing.assert_array_equal(got, want)
-    assert not backup_dir.exists()  # deleted after the successful end
-
-
-def test_backup_and_restore_keeps_the_backup_on_request_and_reports_problems(tmp_path):
-    x, y = tiny_data()
-    backup_dir = tmp_path / "backup"
-    model = tiny_model()
-    model.fit(x, y, epochs=2, verbose=0,
-              callbacks=[BackupAndRestore(backup_dir, delete_checkpoint=False)])
-    assert (backup_dir / "latest.backup.npz").exists()
-    history = model.fit(x, y, epochs=3, verbose=0, callbacks=[BackupAndRestore(backup_dir)])
-    assert history.epoch == [2]
-
-    other = nn.Sequential([nn.Input((3,)), nn.layers.Dense(2)])
-    other.compile("sgd", "mse")
-    model.fit(x, y, epochs=1, verbose=0,
-              callbacks=[BackupAndRestore(backup_dir, delete_checkpoint=False)])
-    with pytest.raises(ValueError, match="BackupAndRestore: the backup .* does not fit model"):
-        other.fit(x, y[:, :1].repeat(2, 1), verbose=0, callbacks=[BackupAndRestore(backup_dir)])
-    (backup_dir / "latest.backup.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="BackupAndRestore: cannot read the backup"):
-        model.fit(x, y, verbose=0, callbacks=[BackupAndRestore(backup_dir)])
-    unbuilt = nn.Sequential([nn.layers.Dense(1)])
-    backup = BackupAndRestore(backup_dir)
-    backup.set_model(unbuilt)
-    with pytest.raises(ValueError, match="your model must be built before you call `fit\\(\\)`"):
-        backup.on_train_begin()
-    with pytest.raises(ValueError, match="Empty `backup_dir` argument passed"):
-        BackupAndRestore("")
-    with pytest.raises(ValueError, match="Received: save_freq=daily"):
-        BackupAndRestore(backup_dir, save_freq="daily")
-
-
-def test_backup_and_restore_double_checkpoint_falls_back(tmp_path):
-    x, y = tiny_data()
-    backup_dir = tmp_path / "backup"
-    keep = dict(double_checkpoint=True, delete_checkpoint=False)
-    model = tiny_model()
-    model.fit(x, y, epochs=2, verbose=0, callbacks=[BackupAndRestore(backup_dir, **keep)])
-    (backup_dir / "latest.backup.npz").write_bytes(b"torn")
-    history = model.fit(x, y, epochs=3, verbose=0, callbacks=[BackupAndRestore(backup_dir,
-                                                                               **keep)])
-    assert history.epoch == [1, 2]  # the previous backup: after epoch 1

@@ -83,18 +83,20 @@ def replay_early_stopping(val_loss):
 
 
 @slow
-def test_early_stopping_decision_is_consistent_with_its_logs(demo):
+def test_early_stopping_fires_at_the_epoch_keras_rule_gives_from_its_logs(demo):
+    # The quick run (digits, seed 0) stops: at epoch 46 of 60, 5 epochs after the best one
+    # (41). That outcome survives perturbing the initial weights by 1e-4 (relative), far more
+    # than float32 rounding differences between machines; another seed may not stop.
     result, _, log = demo
     numbers = result.numbers
     val_loss = column(log, "val_loss")
-    assert len(log) == numbers["epochs run"] <= numbers["epochs requested"]
     stopped, best = replay_early_stopping(val_loss)
+    assert stopped > 0, "EarlyStopping's rule never fires on the logged val_loss"
+    assert numbers["stopped early"] == 1
+    assert numbers["stopped at epoch"] == stopped + 1 == numbers["epochs run"] == len(log)
+    assert numbers["epochs run"] < numbers["epochs requested"]
     assert numbers["best epoch"] == best + 1
     assert numbers["best val_loss"] == pytest.approx(val_loss.min(), rel=1e-9)
-    if numbers["stopped early"]:
-        assert numbers["stopped at epoch"] == stopped + 1 == numbers["epochs run"]
-    else:
-        assert stopped == 0 and numbers["epochs run"] == numbers["epochs requested"]
     # The checkpoint kept the best model, and EarlyStopping restored the same weights.
     assert numbers["checkpoint val_loss (reloaded)"] == pytest.approx(val_loss.min(), rel=1e-5)
 

@@ -21,6 +21,12 @@ class Callback:
     def set_model(self, model):
         self.model = model
 
+    def on_batch_begin(self, batch, logs=None):
+        """Keras' backwards-compatible alias of ``on_train_batch_begin`` (training batches only)."""
+
+    def on_batch_end(self, batch, logs=None):
+        """Keras' backwards-compatible alias of ``on_train_batch_end`` (training batches only)."""
+
     def on_train_begin(self, logs=None):
         """Called once at the start of ``fit``."""
 
@@ -34,10 +40,16 @@ class Callback:
         """Called at the end of each epoch with training and ``val_`` metrics."""
 
     def on_train_batch_begin(self, batch, logs=None):
-        """Called before each training batch."""
+        """Called before each training batch; by default calls ``on_batch_begin``, as Keras."""
+        self.on_batch_begin(batch, logs=logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        """Called after each training batch with the running means of loss and metrics."""
+        """Called after each training batch with the running means of loss and metrics.
+
+        By default calls ``on_batch_end``, as Keras does: a callback written for the old
+        ``on_batch_end`` hook runs on every training batch (not on test or predict batches).
+        """
+        self.on_batch_end(batch, logs=logs)
 
     def on_train_batch_gradients(self, batch, gradients):
         """numpynet extra: called after backward and *before* the optimizer update.
@@ -78,12 +90,16 @@ _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
 class CallbackList:
     """Calls every hook on a list of callbacks, in order.
 
+    The defaults go after the user's callbacks, ``History`` first and ``ProgbarLogger`` last,
+    as in Keras (``CallbackList._add_default_callbacks``): every callback, History included,
+    has had its say on an epoch's ``logs`` before the progress bar prints them.
+
     Args:
         callbacks: list of :class:`Callback`.
         add_history: add a :class:`History` callback (``fit`` does).
         add_progbar: add a :class:`ProgbarLogger` (when ``verbose`` is not 0).
-        model: the model to attach.
-        **params: ``verbose``, ``epochs``, ``steps`` passed to ``set_params``.
+        model: the model to attach; its ``history`` becomes this list's History, if any.
+        **params: ``verbose``, ``epochs``, ``steps`` passed to ``set_params`` (if any).
     """
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
@@ -96,16 +112,22 @@ class CallbackList:
             if not isinstance(callback, Callback):
                 raise TypeError(f"callbacks must be nn.callbacks.Callback instances, got "
                                 f"{type(callback).__name__}.")
+        history = next((c for c in self.callbacks if isinstance(c, History)), None)
+        if add_history and history is None:
+            history = History()
+            self.callbacks.append(history)
         if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
             self.callbacks.append(ProgbarLogger())
-        if add_history and not any(isinstance(c, History) for c in self.callbacks):
-            self.callbacks.append(History())
         self.model = model
         self.params = params
-        for callback in self.callbacks:
-            callback.set_params(params)
-            if model is not None:
+        if model is not None:
+            if history is not None:  # as Keras: model.history exists even if no epoch runs
+                model.history = history
+            for callback in self.callbacks:
                 callback.set_model(model)
+        if params:  # as Keras: callbacks keep their params when none are given
+            for callback in self.callbacks:
+                callback.set_params(params)
 
     def __iter__(self):
         return iter(self.callbacks)

@@ -202,8 +202,8 @@ class Trainer:
         self._assert_compiled("evaluate")
         batch_size = data_utils.check_batch_size(batch_size)
         x, y, sample_weight = self._prepare_data(x, y, sample_weight, None)
-        callbacks = CallbackList(callbacks, model=self, verbose=0, epochs=1,
-                                 steps=-(-len(x[0]) // batch_size))
+        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                 verbose=verbose, epochs=1, steps=-(-len(x[0]) // batch_size))
         logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callbacks)
         if return_dict:
             return logs
@@ -226,7 +226,8 @@ class Trainer:
         batch_size = data_utils.check_batch_size(batch_size)
         x = data_utils.to_arrays(x, self.input_names, "x", self.name)
         data_utils.check_lengths({"x": x})
-        callbacks = CallbackList(callbacks, model=self, verbose=0)
+        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                 verbose=verbose, epochs=1, steps=-(-len(x[0]) // batch_size))
         callbacks.on_predict_begin()
         chunks = []
         with no_grad():
@@ -258,7 +259,7 @@ class Trainer:
     def predict_on_batch(self, x):
         """The model's outputs on one batch, as arrays."""
         return self.predict(x, batch_size=len(data_utils.to_arrays(
-            x, self.input_names, "x", self.name)[0]))
+            x, self.input_names, "x", self.name)[0]), verbose=0)  # no bar, as Keras
 
     # ---------------------------------------------------------------- saving
     def save(self, filepath, overwrite=True):
