@@ -14,7 +14,9 @@ BatchNormalization layer normalises each batch by that batch's own mean and vari
 the moving averages undo much of the epoch (validation accuracy jumps between 0.5 and 0.97 from
 one epoch to the next). Epochs to target is the first epoch after which the validation accuracy
 reaches the target (90 % on digits, 80 % on Fashion-MNIST, 95 % on MNIST); "not reached" means
-it never did within the epochs trained.
+it never did within the epochs trained. Quick mode trains 15 epochs on 600 digits: enough for
+BatchNormalization (about 10 epochs) and the adaptive optimizers (3 to 5) to reach 90 %, while
+the plain network and the GlorotUniform network with plain SGD stay below it.
 """
 
 import time
@@ -31,7 +33,7 @@ from demos.initialization import build_deep_init_net, keras_table, random_normal
 
 TITLE = "Training speed-ups: BatchNormalization, initialization and optimizers"
 
-EPOCHS = (30, 4)  # (full, quick)
+EPOCHS = (30, 15)  # (full, quick): quick still lets the fast settings reach the target
 BATCH_SIZE = 32
 # Validation accuracy that counts as "trained", per dataset (an 8-layer MLP tops out near 88 %
 # on Fashion-MNIST); 0.85 for other data.
