@@ -16,9 +16,9 @@ from numpynet.tensor import Tensor, Variable, enable_grad, is_grad_enabled, no_g
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "ops", "nn_ops", "activations", "initializers", "regularizers", "losses", "optimizers",
-    "metrics", "layers", "models", "callbacks", "datasets", "utils", "viz", "gradcheck",
-    "schedules", "saving",
+    "ops", "nn_ops", "activations", "initializers", "regularizers", "constraints", "losses",
+    "optimizers", "metrics", "layers", "models", "callbacks", "datasets", "utils", "viz",
+    "gradcheck", "schedules", "saving",
 )
 # Names re-exported from submodules, resolved lazily: name -> (module, attribute)
 _LAZY = {

@@ -36,6 +36,7 @@ SUITES = {
     "test_losses_parity": "losses: logits, sample weights, label smoothing",
     "test_initializers_parity": "initializers: deterministic ones exactly, random ones by moments",
     "test_regularizers_parity": "regularizers: penalties and their gradients",
+    "test_constraints_parity": "constraints: projections and training with them",
     "test_layers_parity": "layers: outputs, weight and input gradients, BatchNorm statistics",
     "test_optimizers_parity": "optimizers and schedules: trajectories",
     "test_training_parity": "training: fit/evaluate/predict logs, weights after epochs",

@@ -259,9 +259,9 @@ def test_unsupported_keras_layer_is_named():
 
 def test_unsupported_keras_argument_is_named():
     twin = keras.Sequential([keras.Input((4,)),
-                             keras.layers.Dense(2, kernel_constraint="non_neg", name="nonneg")])
-    with pytest.raises(BridgeError, match=r"'nonneg' \(Dense\) has no numpynet twin: .*"
-                                          r"constraints are not supported"):
+                             keras.layers.BatchNormalization(renorm=True, name="renormed")])
+    with pytest.raises(BridgeError, match=r"'renormed' \(BatchNormalization\) has no numpynet "
+                                          r"twin: .*renorm and synchronized are not supported"):
         from_keras(twin)
 
 

@@ -14,10 +14,9 @@ from tf_reference import keras_extras
 from tf_reference._keras import keras
 
 _IGNORED_KERAS_KEYS = {  # Keras config keys with no numpynet meaning, at their harmless values
-    "kernel_constraint": None, "bias_constraint": None, "beta_constraint": None,
-    "gamma_constraint": None, "quantization_config": None, "lora_rank": None,
-    "lora_alpha": None, "sparse": False, "ragged": False, "optional": False,
-    "synchronized": False, "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99,
+    "quantization_config": None, "lora_rank": None, "lora_alpha": None, "sparse": False,
+    "ragged": False, "optional": False, "synchronized": False, "renorm": False,
+    "renorm_clipping": None, "renorm_momentum": 0.99,
     "mask_shape": None, "noise_shape": None, "seed": None, "build_config": None,
     "input_axes": None, "output_axes": None, "data_format": "channels_last",
 }
@@ -34,7 +33,8 @@ def to_keras(model, custom_objects=None):
     Args:
         model: a numpynet ``Model`` or ``Sequential`` (built).
         custom_objects: optional ``{layer name or function name: keras function}`` for
-            ``Lambda`` layers whose function is not a ``numpynet.ops`` function.
+            ``Lambda`` layers whose function is not a ``numpynet.ops`` function, and
+            ``{function name: keras function}`` for weight constraints written as functions.
 
     Returns:
         A ``keras.Model`` with the same layer names, shapes and weights.
@@ -101,12 +101,26 @@ def _to_keras_value(key, value, layer, custom_objects):
         return keras_extras.keras_initializer(value)
     if key.endswith("regularizer") and value is not None:
         return keras_extras.keras_regularizer(value)
+    if key.endswith("constraint") and value is not None:
+        return _keras_constraint(value, layer, custom_objects or {})
     if key == "function":
         try:
             return keras_extras.keras_function(layer, custom_objects)
         except ValueError as error:
             raise BridgeError(str(error)) from None
     return value
+
+
+def _keras_constraint(spec, layer, custom_objects):
+    """The Keras constraint for a numpynet layer config's serialized constraint."""
+    name = spec["config"] if spec["class_name"] == "function" else spec["class_name"]
+    if name in custom_objects:
+        return custom_objects[name]
+    cls = getattr(keras.constraints, name, None)
+    if spec["class_name"] == "function" or cls is None:
+        raise BridgeError(f"Layer {layer.name!r}: the constraint {name!r} has no known Keras "
+                          f"twin: pass custom_objects={{{name!r}: keras_constraint}}.")
+    return cls.from_config(spec["config"])
 
 
 def _copy_weights(model, twin):
@@ -302,6 +316,17 @@ def _numpynet_layer(spec, keras_layer):
                           f"twin: {error}") from None
 
 
+def _numpynet_constraint(spec, layer_name):
+    """numpynet's constraint from Keras' serialized one (same class names and configs)."""
+    import numpynet as nn
+
+    try:
+        return nn.constraints.deserialize(spec)
+    except ValueError as error:  # a function or a custom class: nothing to translate it to
+        raise BridgeError(f"Keras layer {layer_name!r}: its constraint has no numpynet twin: "
+                          f"{error}") from None
+
+
 def _numpynet_config(cls, config, keras_layer):
     accepted = _accepted_arguments(cls)
     result = {}
@@ -312,6 +337,8 @@ def _numpynet_config(cls, config, keras_layer):
             value = keras_extras.numpynet_initializer(value)
         elif key.endswith("regularizer") and value is not None:
             value = keras_extras.numpynet_regularizer(value)
+        elif key.endswith("constraint") and value is not None:
+            value = _numpynet_constraint(value, config.get("name"))
         elif key == "function":
             try:
                 value = keras_extras.numpynet_function(keras_layer)

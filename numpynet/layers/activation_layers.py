@@ -6,7 +6,7 @@ variants with parameters, such as the leaky ReLU of the vanishing-gradient exper
 
 import warnings
 
-from numpynet import activations, initializers, ops, regularizers
+from numpynet import activations, constraints, initializers, ops, regularizers
 from numpynet.layers.layer import Layer
 
 
@@ -122,7 +122,8 @@ class PReLU(_ElementwiseActivation):
     Args:
         alpha_initializer: default ``"zeros"`` (the layer starts as a ReLU).
         alpha_regularizer: optional penalty on ``alpha``.
-        alpha_constraint: accepted for Keras compatibility; must be None.
+        alpha_constraint: optional projection (``numpynet.constraints``) that the optimizer
+            applies to ``alpha`` after each update (``"non_neg"`` keeps the slopes ≥ 0).
         shared_axes: axes (counting the batch as 0) along which ``alpha`` is shared, e.g.
             ``[1, 2]`` for one slope per channel of an image.
 
@@ -134,10 +135,9 @@ class PReLU(_ElementwiseActivation):
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):
         super().__init__(**kwargs)
-        if alpha_constraint is not None:
-            raise NotImplementedError("PReLU: constraints are not supported by numpynet.")
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        self.alpha_constraint = constraints.get(alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
         else:
@@ -159,7 +159,7 @@ class PReLU(_ElementwiseActivation):
             raise ValueError(f"PReLU {self.name!r}: every non-shared axis must have a known "
                              f"size, got input shape {input_shape}.")
         self.alpha = self.add_weight("alpha", tuple(param_shape), self.alpha_initializer,
-                                     self.alpha_regularizer)
+                                     self.alpha_regularizer, constraint=self.alpha_constraint)
         axes = {i: input_shape[i] for i in range(1, len(input_shape))
                 if i not in (self.shared_axes or [])}
         self.input_spec = {"min_ndim": len(input_shape), "axes": axes}
@@ -174,5 +174,5 @@ class PReLU(_ElementwiseActivation):
         return {**super().get_config(),
                 "alpha_initializer": initializers.serialize(self.alpha_initializer),
                 "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
-                "alpha_constraint": None,
+                "alpha_constraint": constraints.serialize(self.alpha_constraint),
                 "shared_axes": self.shared_axes}

@@ -5,7 +5,7 @@ primitives in ``call``; it needs no backward code, because every primitive alrea
 own VJP and the tape chains them.
 """
 
-from numpynet import activations, initializers, nn_ops, ops, regularizers
+from numpynet import activations, constraints, initializers, nn_ops, ops, regularizers
 from numpynet.layers.layer import Layer
 
 
@@ -20,7 +20,8 @@ class Dense(Layer):
         bias_initializer: default ``"zeros"``.
         kernel_regularizer, bias_regularizer: optional weight penalties (``layer.losses``).
         activity_regularizer: optional penalty on the output (divided by batch size, as Keras).
-        kernel_constraint, bias_constraint: accepted for Keras compatibility; must be None.
+        kernel_constraint, bias_constraint: optional projections (``numpynet.constraints``,
+            or a name such as ``"max_norm"``) that the optimizer applies after each update.
 
     Shapes:
         input ``(batch, ..., input_dim)`` → output ``(batch, ..., units)``;
@@ -34,8 +35,6 @@ class Dense(Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Dense: `units` must be a positive integer, got {units!r}.")
-        if kernel_constraint is not None or bias_constraint is not None:
-            raise NotImplementedError("Dense: weight constraints are not supported by numpynet.")
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -43,6 +42,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.kernel = self.bias = None
 
     def build(self, input_shape):
@@ -51,10 +52,11 @@ class Dense(Layer):
             raise ValueError(f"Dense {self.name!r}: the last axis of the input must be known, "
                              f"got shape {input_shape}.")
         self.kernel = self.add_weight("kernel", (input_dim, self.units), self.kernel_initializer,
-                                      self.kernel_regularizer)
+                                      self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         if self.use_bias:
             self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
-                                        self.bias_regularizer)
+                                        self.bias_regularizer, constraint=self.bias_constraint)
         self.input_spec = {"min_ndim": 2, "axes": {-1: input_dim}}
         self.built = True
 
@@ -84,6 +86,8 @@ class Dense(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 

@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 
-from numpynet import config, initializers, regularizers
+from numpynet import config, constraints, initializers, regularizers
 from numpynet.layers.symbolic import (
     Node,
     SymbolicTensor,
@@ -96,6 +96,8 @@ class Layer:
             initializer: initializer object or name (default ``"glorot_uniform"``, as Keras).
             regularizer: optional penalty added to ``layer.losses``.
             trainable: whether the optimizer updates it.
+            constraint: optional projection (name, :mod:`numpynet.constraints` object or
+                function) that the optimizer applies after each update.
             dtype: default the layer's dtype.
 
         Returns:
@@ -112,7 +114,8 @@ class Layer:
         name = name or f"variable_{len(self._weights)}"
         variable = Variable(init(tuple(shape), dtype=dtype), name=name,
                             path=f"{self.name}/{name}", trainable=trainable and self.trainable,
-                            regularizer=regularizers.get(regularizer), constraint=constraint,
+                            regularizer=regularizers.get(regularizer),
+                            constraint=constraints.get(constraint),
                             dtype=dtype)
         variable._declared_trainable = bool(trainable)
         self._weights.append(variable)

@@ -7,7 +7,7 @@ variance comes from the tape. The formulas follow Keras' TensorFlow backend step
 
 import warnings
 
-from numpynet import initializers, ops, regularizers
+from numpynet import constraints, initializers, ops, regularizers
 from numpynet.layers.layer import Layer
 
 
@@ -62,8 +62,10 @@ class BatchNormalization(Layer):
         beta_initializer, gamma_initializer: default ``"zeros"``, ``"ones"``.
         moving_mean_initializer, moving_variance_initializer: default ``"zeros"``, ``"ones"``.
         beta_regularizer, gamma_regularizer: optional weight penalties.
-        beta_constraint, gamma_constraint, renorm, renorm_clipping, renorm_momentum,
-            synchronized: accepted for Keras compatibility; only the defaults are supported.
+        beta_constraint, gamma_constraint: optional projections (``numpynet.constraints``)
+            that the optimizer applies to ``beta`` and ``gamma`` after each update.
+        renorm, renorm_clipping, renorm_momentum, synchronized: accepted for Keras
+            compatibility; only the defaults are supported.
 
     Shapes:
         output shape = input shape; weights (in Keras' order) ``gamma``, ``beta``,
@@ -77,9 +79,9 @@ class BatchNormalization(Layer):
                  gamma_constraint=None, renorm=False, renorm_clipping=None,
                  renorm_momentum=0.99, synchronized=False, **kwargs):
         super().__init__(**kwargs)
-        if beta_constraint is not None or gamma_constraint is not None or renorm or synchronized:
-            raise NotImplementedError("BatchNormalization: constraints, renorm and synchronized "
-                                      "are not supported by numpynet.")
+        if renorm or synchronized:
+            raise NotImplementedError("BatchNormalization: renorm and synchronized are not "
+                                      "supported by numpynet.")
         self.axis = int(axis)
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
@@ -91,6 +93,8 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.renorm_clipping = renorm_clipping
         self.renorm_momentum = renorm_momentum
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
@@ -105,10 +109,10 @@ class BatchNormalization(Layer):
         shape = (size,)
         if self.scale:
             self.gamma = self.add_weight("gamma", shape, self.gamma_initializer,
-                                         self.gamma_regularizer)
+                                         self.gamma_regularizer, constraint=self.gamma_constraint)
         if self.center:
             self.beta = self.add_weight("beta", shape, self.beta_initializer,
-                                        self.beta_regularizer)
+                                        self.beta_regularizer, constraint=self.beta_constraint)
         self.moving_mean = self.add_weight("moving_mean", shape, self.moving_mean_initializer,
                                            trainable=False)
         self.moving_variance = self.add_weight("moving_variance", shape,
@@ -160,8 +164,8 @@ class BatchNormalization(Layer):
                 initializers.serialize(self.moving_variance_initializer),
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
             "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-            "beta_constraint": None,
-            "gamma_constraint": None,
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
             "synchronized": False,
             "renorm": False,
             "renorm_clipping": self.renorm_clipping,
@@ -184,7 +188,8 @@ class LayerNormalization(Layer):
             ``x * rsqrt(var + epsilon) * gamma`` with no centering and no ``beta``.
         beta_initializer, gamma_initializer: default ``"zeros"``, ``"ones"``.
         beta_regularizer, gamma_regularizer: optional weight penalties.
-        beta_constraint, gamma_constraint: accepted for Keras compatibility; must be None.
+        beta_constraint, gamma_constraint: optional projections (``numpynet.constraints``)
+            that the optimizer applies to ``beta`` and ``gamma`` after each update.
 
     Shapes:
         output shape = input shape; ``gamma`` and ``beta`` have the sizes of the ``axis`` axes.
@@ -201,8 +206,6 @@ class LayerNormalization(Layer):
         else:
             raise TypeError("LayerNormalization: Expected an int or a list/tuple of ints for the "
                             f"argument 'axis', but received: {axis!r}")
-        if beta_constraint is not None or gamma_constraint is not None:
-            raise NotImplementedError("LayerNormalization: constraints are not supported.")
         if rms_scaling:
             warnings.warn("LayerNormalization: rms_scaling=True is deprecated in Keras (it scales "
                           "by the variance, not the root mean square).", stacklevel=2)
@@ -214,6 +217,8 @@ class LayerNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -226,10 +231,10 @@ class LayerNormalization(Layer):
                              f"must have known sizes, got input shape {input_shape}.")
         if self.scale or self.rms_scaling:
             self.gamma = self.add_weight("gamma", shape, self.gamma_initializer,
-                                         self.gamma_regularizer)
+                                         self.gamma_regularizer, constraint=self.gamma_constraint)
         if self.center and not self.rms_scaling:
             self.beta = self.add_weight("beta", shape, self.beta_initializer,
-                                        self.beta_regularizer)
+                                        self.beta_regularizer, constraint=self.beta_constraint)
         self.input_spec = {"min_ndim": len(input_shape),
                            "axes": {a: input_shape[a] for a in self.axis}}
         self.built = True
@@ -271,6 +276,6 @@ class LayerNormalization(Layer):
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
             "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-            "beta_constraint": None,
-            "gamma_constraint": None,
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }
