@@ -13,6 +13,7 @@ carries ``_keras_logits`` (Keras' TensorFlow-backend quirk), which cross-entropy
 import numpy as np
 
 from numpynet import ops
+from numpynet.custom_objects import with_scopes
 from numpynet.tensor import Tensor
 
 
@@ -277,6 +278,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: for an unknown name (the message lists the valid names).
     """
+    custom_objects = with_scopes(custom_objects)  # and the scopes of load_model
     objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
     name = config.get("config") if isinstance(config, dict) else config
     if not isinstance(name, str) or name not in objects:

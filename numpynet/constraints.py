@@ -19,6 +19,7 @@ so an all-zero column stays zero instead of becoming NaN; the price is that a pr
 import numpy as np
 
 from numpynet import config
+from numpynet.custom_objects import with_scopes
 from numpynet.tensor import Tensor
 
 
@@ -210,6 +211,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: for an unknown name (the message lists the valid names) or a bad config.
     """
+    custom_objects = with_scopes(custom_objects)  # and the scopes of load_model
     objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
     if isinstance(config, str):
         name, arguments = config, {}

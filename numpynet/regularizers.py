@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from numpynet import config, ops
+from numpynet.custom_objects import with_scopes
 from numpynet.tensor import Tensor
 
 
@@ -261,6 +262,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: for an unknown name (the message lists the valid names) or a bad config.
     """
+    custom_objects = with_scopes(custom_objects)  # and the scopes of load_model
     objects = {**ALL_OBJECTS_DICT, "l1_l2": _l1_l2, **(custom_objects or {})}
     if isinstance(config, str):
         name, arguments = config, {}

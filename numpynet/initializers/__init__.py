@@ -25,6 +25,7 @@ from numpynet.initializers.random import (
     RandomInitializer, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
 )
 from numpynet.tensor import Tensor
+from numpynet.custom_objects import with_scopes
 
 def to_snake_case(name):
     """``"GlorotUniform"`` -> ``"glorot_uniform"``, with Keras' rule (utils/naming.py)."""
@@ -71,6 +72,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: for an unknown class name (the message lists the valid names).
     """
+    custom_objects = with_scopes(custom_objects)  # and the scopes of load_model
     objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
     if isinstance(config, str):
         name, arguments = config, {}

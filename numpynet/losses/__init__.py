@@ -45,6 +45,7 @@ from numpynet.losses.probabilistic import (
     poisson,
     sparse_categorical_crossentropy,
 )
+from numpynet.custom_objects import with_scopes
 from numpynet.losses.regression import (
     CosineSimilarity,
     Huber,
@@ -115,6 +116,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: if the name is unknown.
     """
+    custom_objects = with_scopes(custom_objects)  # and the scopes of load_model
     objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
     if isinstance(config, dict):
         name = config.get("class_name")

@@ -37,6 +37,7 @@ from numpynet.metrics.metric import (
     reset_uids,
 )
 from numpynet.metrics.pairwise import per_class_binary_accuracy
+from numpynet.custom_objects import with_scopes
 from numpynet.metrics.regression import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -111,6 +112,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: if the name is unknown.
     """
+    custom_objects = with_scopes(custom_objects)  # and the scopes of load_model
     objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
     if isinstance(config, dict):
         if config.get("class_name") == "function":

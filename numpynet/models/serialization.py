@@ -12,6 +12,7 @@ A tensor is referenced as ``[layer name, position among that layer's calls in th
 function must be passed again through ``custom_objects``.
 """
 
+from numpynet.custom_objects import custom_object_scope
 from numpynet.layers.symbolic import flatten, map_structure
 
 
@@ -46,7 +47,10 @@ def deserialize_layer(spec, custom_objects=None):
         config["function"] = _lambda_function(config, custom_objects)
     if hasattr(cls, "_init_graph"):  # a nested model
         return cls.from_config(config, custom_objects)
-    return cls.from_config(config)
+    # A layer's __init__ resolves its regularizers, constraints... by name: the scope lets a
+    # user's function given in custom_objects reach them (Keras' CustomObjectScope).
+    with custom_object_scope(custom_objects):
+        return cls.from_config(config)
 
 
 def _lambda_function(config, custom_objects):

@@ -1,5 +1,6 @@
 """Utilities with Keras' names: ``set_random_seed``, ``clear_session``, ``to_categorical``,
-``plot_model``; and :func:`numpynet.utils.io.atomic_write`, which every file writer uses.
+``plot_model``, ``custom_object_scope``; and :func:`numpynet.utils.io.atomic_write`, which every
+file writer uses.
 
 ``plot_model`` imports matplotlib only when called, so ``import numpynet.utils`` stays light.
 """
@@ -7,6 +8,7 @@
 import numpy as np
 
 from numpynet import config
+from numpynet.custom_objects import custom_object_scope
 from numpynet.rng import set_random_seed
 from numpynet.utils.io import atomic_write
 
@@ -90,4 +92,5 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_layer_names=T
                        show_layer_names=show_layer_names, dpi=dpi, **kwargs)
 
 
-__all__ = ["set_random_seed", "clear_session", "to_categorical", "plot_model", "atomic_write"]
+__all__ = ["set_random_seed", "clear_session", "to_categorical", "plot_model", "atomic_write",
+           "custom_object_scope"]
