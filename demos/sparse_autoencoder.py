@@ -57,11 +57,11 @@ def regularizers(pixels=64):
     β is 0.02.
     """
     small = pixels < 784
-    beta = COURSE_BETA if small else 0.02
+    l1, l2, beta = ("3e-3", "1e-3", COURSE_BETA) if small else ("3e-4", "1e-4", 0.02)
     return {
         "dense (no penalty)": None,
-        f"L1({3e-3 if small else 3e-4:g})": nn.regularizers.L1(3e-3 if small else 3e-4),
-        f"L2({1e-3 if small else 1e-4:g})": nn.regularizers.L2(1e-3 if small else 1e-4),
+        f"L1({l1})": nn.regularizers.L1(float(l1)),
+        f"L2({l2})": nn.regularizers.L2(float(l2)),
         f"β·mean, β={beta:g}": nn.regularizers.MeanActivity(beta * BATCH_SIZE),
         f"KL, ρ={KL_RHO:g}": nn.regularizers.KLSparsity(rho=KL_RHO, beta=1.0),
     }
