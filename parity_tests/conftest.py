@@ -16,6 +16,7 @@ def _fresh_state():
     nn.utils.clear_session(free_memory=False)
     keras.utils.clear_session(free_memory=False)  # a gc.collect() per test costs ~0.5 s
     nn.set_random_seed(0)
+    keras.utils.set_random_seed(0)  # Keras-built weights repeat from run to run too
     yield
     nn.config.set_floatx("float32")
     keras.config.set_floatx("float32")
