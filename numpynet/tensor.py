@@ -281,7 +281,10 @@ class Tensor:
         return ops.getitem(self, index)
 
     # Ordering comparisons return boolean ndarrays (no gradient), like NumPy. `==` and `!=` keep
-    # Python's identity meaning so tensors can live in lists, sets and dicts; use ops.equal.
+    # Python's identity meaning (a deliberate departure from "every comparison returns an
+    # array"): the engine keeps tensors in lists, sets and dicts (`x in model.outputs`,
+    # `list.index`, the tape's visited set), which an array-valued `==` would break with
+    # "truth value of an array is ambiguous". Elementwise equality is ops.equal.
     def __lt__(self, other):
         return self.data < _raw(other)
 
