@@ -182,6 +182,8 @@ def test_a_model_that_cannot_be_described_warns_and_trains(tmp_path, monkeypatch
         fit(tmp_path, epochs=1, model=model)
     train = event_accumulator(tmp_path / "train")
     assert not train.Tags()["tensors"] and len(scalars(train, "epoch_loss")) == 1
+    assert train.Tags()["graph"]  # the graph needs the layers' configs, not the model's
+
 
 # ---------------------------------------------------------------- options
 def test_batch_scalars_every_batch_at_the_global_step(tmp_path):
@@ -286,7 +288,7 @@ def test_training_with_tensorboard_never_imports_tensorflow_or_torch(tmp_path):
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
-    assert os.listdir(tmp_path / "train")
+    assert event_accumulator(tmp_path / "train").Tags()["graph"]  # write_graph=True by default
 
 
 # ---------------------------------------------------------------- errors
@@ -354,6 +356,11 @@ def test_serve_answers_with_the_logged_values_and_stops_by_pid(run):
             np.testing.assert_allclose([v for _, _, v in served], history[key], rtol=1e-6)
         tags = get_json(server.url + "data/plugin/histograms/tags")["train"]
         assert "hidden/kernel/histogram" in tags and "hidden/kernel/gradient_histogram" in tags
+        assert get_json(server.url + "data/plugin/graphs/info")["train"]["run_graph"]
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(server.url + "data/plugin/graphs/graph?run=train", timeout=5) as answer:
+            graph = answer.read().decode()  # the GraphDef as protobuf text, for the Graphs tab
+        assert 'name: "classifier/hidden"\n  op: "Dense"\n  input: "classifier/' in graph
         pid = server.pid
     assert not server.running
     with pytest.raises(ProcessLookupError):

@@ -13,7 +13,9 @@ out (``keras/src/callbacks/tensorboard.py``):
 * ``evaluation_<name>_vs_iterations`` on the validation run after each validation, at step =
   ``optimizer.iterations``;
 * every ``histogram_freq`` epochs: ``<weight path>/histogram`` for every weight (e.g.
-  ``dense/kernel/histogram``), and ``<weight path>/image`` with ``write_images``.
+  ``dense/kernel/histogram``), and ``<weight path>/image`` with ``write_images``;
+* with ``write_graph``: the model's layer graph for the Graphs tab (see
+  :mod:`numpynet.callbacks.tensorboard_graph`), once the model is built.
 
 Event files are append-only record streams, each record with its own checksum: a crash leaves
 a readable prefix, so they are streamed rather than written with ``atomic_write``.
@@ -23,7 +25,6 @@ TensorBoard server on 127.0.0.1 to view them.
 """
 
 import itertools
-import json
 import os
 import time
 import warnings
@@ -31,6 +32,7 @@ import warnings
 import numpy as np
 
 from numpynet.callbacks.callback import Callback
+from numpynet.callbacks.tensorboard_graph import model_graph_def, model_markdown
 from numpynet.callbacks.tensorboard_server import (  # noqa: F401 (serve is re-exported)
     TensorBoardServer,
     _require,
@@ -52,9 +54,11 @@ class TensorBoard(Callback):
       ``grad_norm/<layer name>``: the L2 norm of all the layer's gradients, computed in float64
       for every batch and averaged over the epoch's batches (as ``GradientTracker`` does).
     * ``write_lr=False`` leaves out ``epoch_learning_rate``.
-    * ``write_graph`` cannot draw a graph (Keras' conceptual graph needs TensorFlow): the train
-      run gets, under the text tag ``"model"`` (step 0), the ``model.summary()`` table and the
-      model config as JSON, written once the model is built.
+    * ``write_graph`` writes the graph at the level of layers, not of TensorFlow ops (there
+      are none): one node per layer call, ``<model>/<layer>``, with its output shapes, dtype,
+      config and weights (:mod:`numpynet.callbacks.tensorboard_graph`). The train run also
+      gets, under the text tag ``"model"`` (step 0), the ``model.summary()`` table and the
+      model config as JSON.
 
     Two Keras bugs are not copied: with an integer ``update_freq`` Keras drops the epoch
     scalars of epochs whose global batch count is not a multiple of it (tensorflow#49109),
@@ -63,7 +67,7 @@ class TensorBoard(Callback):
     Args:
         log_dir: directory of the runs, e.g. ``"logs/fit"``; use one per experiment.
         histogram_freq: write histograms every this many epochs (epoch 0 first); 0 = never.
-        write_graph: write the model summary and config (see above).
+        write_graph: write the model's layer graph, summary and config (see above).
         write_images: with histograms, draw each weight as a grayscale image as Keras does
             (a kernel wider than tall, a bias as a column; values outside [0, 1] saturate).
         write_steps_per_second: also write ``epoch_steps_per_second`` (and
@@ -114,14 +118,14 @@ class TensorBoard(Callback):
 
     # ---------------------------------------------------------------- writers
     def set_model(self, model):
-        """Attaches the model and writes its summary (now if built, else after one batch)."""
+        """Attaches the model and writes its graph (now if built, else after one batch)."""
         super().set_model(model)
         self._close_writers()
         self._train_dir = os.path.join(self.log_dir, "train")
         self._val_dir = os.path.join(self.log_dir, "validation")
         self._graph_pending = bool(self.write_graph)
         if self._graph_pending and getattr(model, "built", True):
-            self._write_model_summary()
+            self._write_graph()
 
     def _writer(self, run):
         """The run's writer, opened on first use (as Keras: no empty runs)."""
@@ -135,17 +139,22 @@ class TensorBoard(Callback):
             writer.close()
         self._writers = {}
 
-    def _write_model_summary(self):
+    def _write_graph(self):
+        """Writes the graph and the summary text; a model that cannot be drawn or described
+        only warns (as Keras: it never stops training)."""
         self._graph_pending = False
-        try:
-            text = _model_markdown(self.model)
-        except Exception as error:  # as Keras: a model it cannot describe never stops training
-            warnings.warn(f"TensorBoard: could not describe model "
-                          f"{getattr(self.model, 'name', '?')!r} ({error}); no 'model' text "
-                          "is written.", stacklevel=2)
-            return
         writer = self._writer("train")
-        writer.add_text("model", text, 0)
+        for what, make, add in (("graph", model_graph_def, writer.add_graph),
+                                ("'model' text", model_markdown,
+                                 lambda text: writer.add_text("model", text, 0))):
+            try:
+                content = make(self.model)
+            except Exception as error:
+                warnings.warn(f"TensorBoard: could not describe model "
+                              f"{getattr(self.model, 'name', '?')!r} ({error}); no {what} is "
+                              "written.", stacklevel=2)
+                continue
+            add(content)
         writer.flush()
 
     # ---------------------------------------------------------------- hooks
@@ -186,7 +195,7 @@ class TensorBoard(Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if self._graph_pending:
-            self._write_model_summary()
+            self._write_graph()
         if self.update_freq == "epoch" or self._global_train_batch % self.update_freq:
             return
         writer, step = self._writer("train"), self._global_train_batch
@@ -296,6 +305,12 @@ class _RunWriter:
         from tensorboardX import summary
         self._add(summary.text(tag, text), step)
 
+    def add_graph(self, graph_def):
+        """TensorBoard's Graphs tab reads a run's graph from ``Event.graph_def``."""
+        from tensorboardX.proto.event_pb2 import Event
+        self._events.write_event(Event(graph_def=graph_def.SerializeToString(), step=0,
+                                       wall_time=time.time()))
+
     def flush(self):
         self._events.flush()
 
@@ -349,19 +364,4 @@ def _weight_image(weight):
     # tf.summary.image keeps max_outputs=3 images and converts floats as convert_image_dtype
     # does: multiply by 255.5, then saturate to [0, 255] (tensorboardX alone would wrap around).
     return np.clip(image[:3] * 255.5, 0, 255).astype(np.uint8)
-
-
-def _model_markdown(model):
-    """The model's summary table and JSON config as Markdown code blocks."""
-    from numpynet.models.summary import display_class_name, is_sequential_like, summary_text
-    width = 88 if is_sequential_like(model) else 108  # Keras' default summary widths
-    config = {"class_name": display_class_name(model), "config": model.get_config()}
-    config_text = json.dumps(config, indent=2, default=_json_default)
-    return f"```\n{summary_text(model, line_length=width)}```\n\n```json\n{config_text}\n```\n"
-
-
-def _json_default(value):
-    if isinstance(value, (np.generic, np.ndarray)):  # NumPy values sneak into configs
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON-serializable")
 
