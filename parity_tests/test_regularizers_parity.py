@@ -214,3 +214,22 @@ def test_activity_penalty_is_divided_by_the_batch_size(rng):
     assert_close(case, "numpynet penalty, batch 8 vs 4", penalties[8][0], penalties[4][0],
                  **FLOAT32)
     assert_close(case, "Keras penalty, batch 8 vs 4", penalties[8][1], penalties[4][1], **FLOAT32)
+
+
+def test_model_losses_after_repeated_calls_match_keras():
+    """Keras keeps the penalties of the last outermost call only (a shared layer called twice
+    in it counts twice), activity penalties first, then the trainable weights' penalties."""
+    x = np.linspace(-1, 1, 12, dtype="float32").reshape(3, 4)
+    a, b = nn.Input((4,), name="a"), nn.Input((4,), name="b")
+    shared = nn.layers.Dense(2, activity_regularizer=nn.regularizers.L2(0.5),
+                             kernel_regularizer=nn.regularizers.L1(0.25), name="shared")
+    head = nn.layers.Dense(1, activity_regularizer=nn.regularizers.L1(1.0), name="head")
+    model = nn.Model([a, b], head(nn.layers.Concatenate()([shared(a), shared(b)])))
+    twin = to_keras(model)
+    for _ in range(3):
+        model([x, x])
+        twin([x, x])
+    ours = [float(loss.data) for loss in model.losses]
+    theirs = [float(loss) for loss in twin.losses]
+    assert_same("losses after three calls", "count", len(ours), len(theirs))
+    assert_close("losses after three calls", "values in Keras' order", ours, theirs)

@@ -185,20 +185,20 @@ def test_a_layer_only_called_on_arrays_has_no_input_or_output():
             getattr(layer, attribute)
 
 
-def test_a_shared_layer_has_no_single_input_or_output():
-    # numpynet raises as tf.keras 2 did; Keras 3.15 returns the first call's tensors instead.
+def test_a_shared_layer_answers_with_its_first_call():
+    # Keras 3.15 returns the first call's tensors (tf.keras 2 raised "multiple inbound nodes").
     a, b = Input((4,), name="a"), Input((4,), name="b")
     shared = L.Dense(3, name="shared")
     ya, yb = shared(a), shared(b)
-    for attribute in ("input", "output", "input_shape", "output_shape"):
-        name = attribute.split("_")[0]
-        message = (rf"Layer 'shared' has multiple inbound nodes \(it is shared\), hence the "
-                   rf"notion of 'layer {name}' is ill-defined\. Use get_{name}_at\(node_index\)\.")
-        with pytest.raises(AttributeError, match=message):
-            getattr(shared, attribute)
+    assert shared.input is a and shared.output is ya
+    assert shared.input_shape == (None, 4) and shared.output_shape == (None, 3)
     assert shared.get_input_at(0) is a and shared.get_input_at(1) is b
     assert shared.get_output_at(0) is ya and shared.get_output_at(1) is yb
+    assert shared.get_output_at(-1) is yb
     assert ya is not yb and ya.name == yb.name == "shared/output"
+    with pytest.raises(ValueError, match=r"Layer 'shared' was called 2 time\(s\) on symbolic "
+                                         r"inputs; node_index 2 is out of range\."):
+        shared.get_output_at(2)
 
 
 # ---------------------------------------------------------------- names
@@ -272,3 +272,26 @@ def test_clear_session_restarts_every_counter():
     assert x.node.layer.name == "input_layer"
     assert nn.Model(x, L.Dense(1)(x)).name == "functional"
     assert nn.Sequential([L.Dense(1)]).name == "sequential"
+
+
+# ---------------------------------------------------------------- losses of the last call
+def test_losses_hold_the_last_outermost_call_only_activity_first():
+    # Keras clears a layer's losses when an outermost call starts; a shared layer called twice
+    # inside that call keeps both penalties. Activity penalties come first, then weight ones.
+    x = np.ones((3, 4), "float32")
+    a, b = Input((4,), name="a"), Input((4,), name="b")
+    shared = L.Dense(2, activity_regularizer=nn.regularizers.L2(0.5),
+                     kernel_regularizer=nn.regularizers.L1(0.25), name="shared")
+    head = L.Dense(1, activity_regularizer=nn.regularizers.L1(1.0), name="head")
+    model = nn.Model([a, b], head(L.Concatenate()([shared(a), shared(b)])))
+    for _ in range(3):
+        model([x, x])
+    losses = [float(loss.data) for loss in model.losses]
+    assert len(losses) == 4  # head's activity, shared's two activities, shared's kernel
+    code = x @ shared.kernel.data + shared.bias.data
+    out = np.concatenate([code, code], -1) @ head.kernel.data + head.bias.data
+    expected_activity = sorted([np.sum(np.abs(out)) / 3, *[0.5 * np.sum(code ** 2) / 3] * 2])
+    np.testing.assert_allclose(sorted(losses[:3]), expected_activity, rtol=1e-5)
+    np.testing.assert_allclose(losses[3], 0.25 * np.sum(np.abs(shared.kernel.data)), rtol=1e-6)
+    shared.trainable = False  # a frozen weight's penalty no longer counts, as in Keras
+    assert len(model.losses) == 3

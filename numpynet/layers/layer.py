@@ -39,6 +39,8 @@ def snake_case(name):
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
+_CALL_DEPTH = []  # the layers whose eager __call__ is running, outermost first
+
 class Layer:
     """Base class of every layer.
 
@@ -198,12 +200,14 @@ class Layer:
     # ---------------------------------------------------------------- losses
     @property
     def losses(self):
-        """Regularization penalties (scalar Tensors): weight penalties, then activity penalties."""
-        penalties = [w.regularizer(w) for w in self.weights if w.regularizer is not None]
+        """Regularization penalties (scalar Tensors), in Keras' order: the activity penalties of
+        the last outermost call (this layer's, then its sublayers'), then the penalties of the
+        trainable weights (a frozen weight's regularizer no longer counts, as in Keras)."""
         activity = list(self._activity_losses)
         for layer in self._sublayers():
             activity.extend(layer._all_activity_losses())
-        return penalties + activity
+        penalties = [w.regularizer(w) for w in self.trainable_weights if w.regularizer is not None]
+        return activity + penalties
 
     def _all_activity_losses(self):
         nested = [loss for layer in self._sublayers() for loss in layer._all_activity_losses()]
@@ -245,9 +249,17 @@ class Layer:
         inputs = map_structure(self._to_tensor, inputs)
         self._ensure_built(map_structure(lambda t: t.shape, inputs))
         self._check_input_spec(inputs)
-        outputs = self.call(inputs, training=training, **kwargs)
-        if self.activity_regularizer is not None:
-            self._add_activity_losses(outputs)
+        if not _CALL_DEPTH:
+            # The outermost call starts afresh, as Keras' call context: `losses` then holds the
+            # penalties of this call only (a shared layer called twice inside it keeps both).
+            self._clear_losses()
+        _CALL_DEPTH.append(self)
+        try:
+            outputs = self.call(inputs, training=training, **kwargs)
+            if self.activity_regularizer is not None:
+                self._add_activity_losses(outputs)
+        finally:
+            _CALL_DEPTH.pop()
         return outputs
 
     def _to_tensor(self, value):
@@ -310,21 +322,26 @@ class Layer:
 
     # ---------------------------------------------------------------- graph access
     def _node_attribute(self, attribute):
+        # A shared layer answers with its first call, as Keras 3 does (tf.keras 2 raised);
+        # get_input_at / get_output_at reach the other calls.
         if not self._inbound_nodes:
             raise AttributeError(f"Layer {self.name!r} has never been called on an Input and "
                                  f"thus has no defined {attribute}.")
-        if len(self._inbound_nodes) > 1:
-            raise AttributeError(
-                f"Layer {self.name!r} has multiple inbound nodes (it is shared), hence the notion "
-                f"of 'layer {attribute}' is ill-defined. Use get_{attribute}_at(node_index)."
-            )
         return getattr(self, f"get_{attribute}_at")(0)
 
+    def _node(self, node_index):
+        if not -len(self._inbound_nodes) <= node_index < len(self._inbound_nodes):
+            raise ValueError(f"Layer {self.name!r} was called {len(self._inbound_nodes)} time(s) "
+                             f"on symbolic inputs; node_index {node_index} is out of range.")
+        return self._inbound_nodes[node_index]
+
     def get_input_at(self, node_index):
-        return _unwrap_single(self._inbound_nodes[node_index].inputs)
+        """The input of the ``node_index``-th symbolic call of this layer."""
+        return _unwrap_single(self._node(node_index).inputs)
 
     def get_output_at(self, node_index):
-        return _unwrap_single(self._inbound_nodes[node_index].outputs)
+        """The output of the ``node_index``-th symbolic call of this layer."""
+        return _unwrap_single(self._node(node_index).outputs)
 
     @property
     def input(self):
