@@ -260,5 +260,6 @@ def test_shared_layer_has_no_single_output():
     shared = nn.layers.Dense(2, name="shared")
     merged = nn.layers.Concatenate(name="merge")([shared(inputs[0]), shared(inputs[1])])
     model = nn.Model(inputs, merged)
-    with pytest.raises(ValueError, match="layer 'shared' has no single output"):
+    with pytest.raises(ValueError, match=r"layer 'shared' has no single output to measure: it "
+                                         r"is shared \(called 2 times in the model\)"):
         nn.viz.layer_outputs(model, [np.ones((2, 3)), np.ones((2, 3))], layers=["shared"])

@@ -169,3 +169,17 @@ def test_activation_stats_on_a_sequential_model_built_by_fit():
     kernel, bias = model.get_layer("t").get_weights()
     assert stats.history["train"]["t"]["mean"][0] == pytest.approx(
         float(np.mean(np.tanh(x @ kernel + bias))), rel=1e-5)
+
+
+def test_activation_stats_refuses_a_shared_layer_by_name():
+    inputs = [nn.Input((3,), name="a"), nn.Input((3,), name="b")]
+    shared = nn.layers.Dense(2, name="shared")
+    merged = nn.layers.Concatenate(name="merge")([shared(inputs[0]), shared(inputs[1])])
+    model = nn.Model(inputs, nn.layers.Dense(1, name="head")(merged))
+    model.compile("sgd", "mse")
+    x = [np.ones((4, 3), "float32")] * 2
+    stats = nn.callbacks.ActivationStats({"train": x})
+    with pytest.raises(ValueError, match=r"ActivationStats: layers \['shared'\] are shared"):
+        model.fit(x, np.ones((4, 1), "float32"), epochs=1, verbose=0, callbacks=[stats])
+    ok = nn.callbacks.ActivationStats({"train": x}, layers=["merge", "head"])
+    model.fit(x, np.ones((4, 1), "float32"), epochs=1, verbose=0, callbacks=[ok])

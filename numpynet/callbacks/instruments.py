@@ -146,6 +146,11 @@ class ActivationStats(_EpochRecorder):
             chosen = [layer for layer in self.model.layers if not isinstance(layer, InputLayer)]
         layers = [self.model.get_layer(item) if isinstance(item, str) else item
                   for item in chosen]
+        shared = [layer.name for layer in layers if len(layer._inbound_nodes) > 1]
+        if shared:  # their `.output` is the first call's only: refuse rather than mislead
+            raise ValueError(f"ActivationStats: layers {shared} are shared (called more than "
+                             "once), so they have no single output; pass `layers=` without "
+                             "them.")
         self._layer_names = [layer.name for layer in layers]
         self._submodel = Model(self.model.inputs, [layer.output for layer in layers],
                                name=f"{self.model.name}_activation_stats")

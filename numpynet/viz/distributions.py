@@ -26,6 +26,10 @@ def _chosen_layers(model, layers, who):
 
 
 def _layer_output(layer, who):
+    calls = len(getattr(layer, "_inbound_nodes", []))
+    if calls > 1:  # `.output` would be the first call's only: a shared layer is ambiguous here
+        raise ValueError(f"{who}: layer {layer.name!r} has no single output to measure: it is "
+                         f"shared (called {calls} times in the model).")
     try:
         output = layer.output
     except AttributeError as error:
