@@ -127,18 +127,22 @@ def class_mean_table(codes, labels, class_names):
 
 
 # ---------------------------------------------------------------------------- Keras twin
-def keras_twin_losses(models, fit_args, epochs):
+def keras_twin_losses(models, fit_args, epochs, seed=0):
     """Trains the Keras twin of each (untrained) numpynet model; returns their histories.
 
     Args:
         models: ``{label: untrained numpynet model}`` (compiled); each twin gets its weights.
         fit_args: ``{label: (x, y, validation_data)}``.
         epochs: number of epochs.
+        seed: seeds Keras' own random stream (shuffling, noise), so a ``--keras`` run repeats.
 
     Returns:
         ``{label: Keras History.history dict}``.
     """
     from tf_reference import to_keras
+    from tf_reference._keras import keras
+
+    keras.utils.set_random_seed(seed)
 
     histories = {}
     for label, model in models.items():
@@ -186,8 +190,8 @@ def run(config):
     model = build_autoencoder(data.pixels, code_size)
     initial = {name: model.get_layer(name).kernel.data.copy() for name in ("encoder", "decoder")}
     twins = keras_twin_losses({"autoencoder": model}, {"autoencoder": (
-        data.x_train, data.x_train, (data.x_test, data.x_test))}, train_epochs(config, data)) \
-        if config.keras else None
+        data.x_train, data.x_train, (data.x_test, data.x_test))}, train_epochs(config, data),
+        seed=config.seed) if config.keras else None
     history = _train(model, data, config)
 
     codes = encoder_model(model).predict(data.x_test, verbose=0)

@@ -43,11 +43,9 @@ def keras_twin(model, data, epochs, fit_kwargs, seed):
     Returns:
         ``{"classifier": Keras History.history dict}``.
     """
-    from tf_reference._keras import keras
-
-    keras.utils.set_random_seed(seed)
     return keras_histories({"classifier": model},
-                           {"classifier": (data.x_train, data.y_train, fit_kwargs)}, epochs)
+                           {"classifier": (data.x_train, data.y_train, fit_kwargs)}, epochs,
+                           seed=seed)
 
 
 def run(config):

@@ -84,7 +84,8 @@ def run(config):
     validation = (x_test_noisy, data.x_test)
     twins = keras_twin_losses({k: m for k, (m, _, _) in models.items()},
                               {k: (x, y, validation) for k, (_, x, y) in models.items()},
-                              train_epochs(config, data)) if config.keras else None
+                              train_epochs(config, data), seed=config.seed) if config.keras \
+        else None
     histories, outputs, codes, rows = {}, {}, {}, []
     numbers = {"noise stddev": NOISE_STDDEV, "code size": code_size,
                "noisy test images: MSE to clean": float(np.mean((x_test_noisy - data.x_test) ** 2))}

@@ -185,6 +185,9 @@ def std_ratio(stds):
 # ---------------------------------------------------------------------------- Keras twins
 def keras_histories(twins, data, config):
     """Trains each Keras twin kept by the studies; returns their History dicts."""
+    from tf_reference._keras import keras
+
+    keras.utils.set_random_seed(config.seed)  # Keras' shuffling repeats from run to run
     histories = {}
     for label, (twin, x, y, scale) in twins.items():
         epochs = config.epochs(*(COURSE_EPOCHS if label.startswith("course") else DEEP_EPOCHS))

@@ -118,7 +118,7 @@ def model_inputs(label, images, side):
 
 
 # ---------------------------------------------------------------------------- Keras twins
-def keras_histories(models, fit_args, epochs, batch_size=32):
+def keras_histories(models, fit_args, epochs, batch_size=32, seed=0):
     """Trains the Keras twin of each *untrained* numpynet model; returns their history dicts.
 
     Args:
@@ -126,8 +126,12 @@ def keras_histories(models, fit_args, epochs, batch_size=32):
         fit_args: ``{label: (x, y, fit keyword arguments)}``.
         epochs: epochs to train.
         batch_size: batch size.
+        seed: seeds Keras' own random stream (its shuffling), so a ``--keras`` run repeats.
     """
     from tf_reference import to_keras
+    from tf_reference._keras import keras
+
+    keras.utils.set_random_seed(seed)
 
     histories = {}
     for label, model in models.items():
@@ -162,7 +166,7 @@ def run(config):
     if config.keras:  # before our training: the twins start from the same initial weights
         twins = keras_histories(models, {label: (model_inputs(label, data.x_train, side_train),
                                                  data.y_train, fit_kwargs)
-                                         for label in models}, epochs)
+                                         for label in models}, epochs, seed=config.seed)
     histories, evaluations, predictions = {}, {}, {}
     for label, model in models.items():
         histories[label] = model.fit(model_inputs(label, data.x_train, side_train), data.y_train,

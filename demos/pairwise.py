@@ -152,7 +152,7 @@ def run(config):
     twins = None
     if config.keras:  # before our training: the twins start from the same initial weights
         twins = keras_histories(models, {label: ([train[0], train[1]], train[2], fit_kwargs)
-                                         for label in models}, epochs)
+                                         for label in models}, epochs, seed=config.seed)
     histories, scores, evaluations = {}, {}, {}
     for label, model in models.items():
         histories[label] = model.fit([train[0], train[1]], train[2], epochs=epochs,

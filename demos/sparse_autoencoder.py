@@ -83,8 +83,8 @@ def run(config):
         model.set_weights(first.get_weights())
     validation = (data.x_test, data.x_test)
     fit_args = {label: (data.x_train, data.x_train, validation) for label in models}
-    twins = keras_twin_losses(models, fit_args, train_epochs(config, data)) \
-        if config.keras else None
+    twins = keras_twin_losses(models, fit_args, train_epochs(config, data),
+                              seed=config.seed) if config.keras else None
     histories, codes, outputs = {}, {}, {}
     for label, model in models.items():
         histories[label] = model.fit(data.x_train, data.x_train, epochs=train_epochs(config, data),

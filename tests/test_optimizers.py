@@ -349,6 +349,10 @@ def test_get_state_set_state_round_trip():
                                                    "expected an integer"),
     (lambda s: s.update(iterations=np.array(-1)), r"key 'iterations' is -1, expected a count"),
     (lambda s: s.update({"momentum/0": np.array(["a", "b"])}), r"key 'momentum/0' has dtype"),
+    (lambda s: s.update(learning_rate=np.array(1e300)),
+     r"key 'learning_rate' holds a value that is not a finite float32 \(1e\+300\)"),
+    (lambda s: s.update({"velocity/1": np.array([0.0, np.nan, 1.0])}),
+     r"key 'velocity/1' holds a value that is not a finite float32 \(nan\)"),
 ])
 def test_set_state_errors_change_nothing(edit, message):
     weights = [var([1.0, 2.0], name="a"), var([1.0, 2.0, 3.0], name="b")]

@@ -48,8 +48,8 @@ def check_state(expected, state, optimizer_name, built):
         dict key -> ndarray with the values to load, in the order of ``expected``.
 
     Raises:
-        ValueError: naming the first unexpected, missing, non-numeric or mis-shaped key, or a
-            negative ``iterations``.
+        ValueError: naming the first unexpected, missing, non-numeric or mis-shaped key, a
+            negative ``iterations``, or a value that is not finite in the optimizer's dtype.
     """
     prefix = f"Cannot load the state of optimizer {optimizer_name!r}"
     for key in state:
@@ -74,4 +74,12 @@ def check_state(expected, state, optimizer_name, built):
     if values["iterations"] < 0:
         raise ValueError(f"{prefix}: key 'iterations' is {int(values['iterations'])}, "
                          "expected a count >= 0.")
+    for key, value in values.items():  # a state value that overflows the optimizer's dtype
+        if value.dtype.kind == "f" or key == "learning_rate":  # would load as inf: refuse it
+            with np.errstate(over="ignore", invalid="ignore"):
+                finite = np.isfinite(value.astype(expected[key].dtype))
+            if not np.all(finite):
+                bad = value.flat[np.argmin(finite)].item()
+                raise ValueError(f"{prefix}: key {key!r} holds a value that is not a finite "
+                                 f"{expected[key].dtype} ({bad!r}).")
     return values
