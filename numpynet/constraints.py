@@ -19,7 +19,7 @@ so an all-zero column stays zero instead of becoming NaN; the price is that a pr
 import numpy as np
 
 from numpynet import config
-from numpynet.custom_objects import with_scopes
+from numpynet.custom_objects import deserialize_object, serialize_function
 from numpynet.tensor import Tensor
 
 
@@ -194,9 +194,7 @@ def serialize(constraint):
                 "class_name": name, "config": constraint.get_config(),
                 "registered_name": None if builtin else name}
     if callable(constraint):
-        name = getattr(constraint, "__name__", type(constraint).__name__)
-        return {"module": getattr(constraint, "__module__", None), "class_name": "function",
-                "config": name, "registered_name": name}
+        return serialize_function(constraint)
     raise ValueError(f"Cannot serialize constraint {constraint!r}: expected a Constraint "
                      "or a callable w -> projected w.")
 
@@ -211,26 +209,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: for an unknown name (the message lists the valid names) or a bad config.
     """
-    custom_objects = with_scopes(custom_objects)  # and the scopes of load_model
-    objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    if isinstance(config, str):
-        name, arguments = config, {}
-    elif isinstance(config, dict) and config.get("class_name") == "function":
-        name = config.get("config")
-        if name not in (custom_objects or {}):
-            raise ValueError(f"Cannot deserialize the custom constraint function {name!r}: "
-                             f"pass it in custom_objects={{{name!r}: function}}.")
-        return custom_objects[name]
-    elif isinstance(config, dict) and "class_name" in config:
-        name, arguments = config["class_name"], config.get("config") or {}
-    else:
-        raise ValueError(f"Cannot deserialize a constraint from {config!r}: expected a name "
-                         "or a dict with 'class_name' and 'config' keys.")
-    if name not in objects:
-        raise ValueError(f"Could not interpret constraint identifier: {name!r}. "
-                         f"Valid names are: {sorted(ALL_OBJECTS_DICT)}.")
-    factory = objects[name]
-    return factory.from_config(arguments) if isinstance(factory, type) else factory(**arguments)
+    return deserialize_object(config, ALL_OBJECTS_DICT, custom_objects, "constraint")
 
 
 def get(identifier):

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from numpynet import config, ops
-from numpynet.custom_objects import with_scopes
+from numpynet.custom_objects import deserialize_object, serialize_function
 from numpynet.tensor import Tensor
 
 
@@ -249,9 +249,7 @@ def serialize(regularizer):
         return {"module": module, "class_name": type(regularizer).__name__,
                 "config": regularizer.get_config(), "registered_name": None}
     if callable(regularizer):
-        name = getattr(regularizer, "__name__", type(regularizer).__name__)
-        return {"module": getattr(regularizer, "__module__", None), "class_name": "function",
-                "config": name, "registered_name": name}
+        return serialize_function(regularizer)
     raise ValueError(f"Cannot serialize regularizer {regularizer!r}: expected a Regularizer "
                      "or a callable x -> penalty.")
 
@@ -262,26 +260,8 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: for an unknown name (the message lists the valid names) or a bad config.
     """
-    custom_objects = with_scopes(custom_objects)  # and the scopes of load_model
-    objects = {**ALL_OBJECTS_DICT, "l1_l2": _l1_l2, **(custom_objects or {})}
-    if isinstance(config, str):
-        name, arguments = config, {}
-    elif isinstance(config, dict) and config.get("class_name") == "function":
-        name = config.get("config")
-        if name not in (custom_objects or {}):
-            raise ValueError(f"Cannot deserialize the custom regularizer function {name!r}: "
-                             f"pass it in custom_objects={{{name!r}: function}}.")
-        return custom_objects[name]
-    elif isinstance(config, dict) and "class_name" in config:
-        name, arguments = config["class_name"], config.get("config") or {}
-    else:
-        raise ValueError(f"Cannot deserialize a regularizer from {config!r}: expected a name "
-                         "or a dict with 'class_name' and 'config' keys.")
-    if name not in objects:
-        raise ValueError(f"Could not interpret regularizer identifier: {name!r}. "
-                         f"Valid names are: {sorted(objects)}.")
-    factory = objects[name]
-    return factory.from_config(arguments) if isinstance(factory, type) else factory(**arguments)
+    return deserialize_object(config, {**ALL_OBJECTS_DICT, "l1_l2": _l1_l2}, custom_objects,
+                              "regularizer")
 
 
 def _l1_l2(l1=0.01, l2=0.01):

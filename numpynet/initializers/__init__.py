@@ -25,7 +25,7 @@ from numpynet.initializers.random import (
     RandomInitializer, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
 )
 from numpynet.tensor import Tensor
-from numpynet.custom_objects import with_scopes
+from numpynet.custom_objects import deserialize_object, serialize_function
 
 def to_snake_case(name):
     """``"GlorotUniform"`` -> ``"glorot_uniform"``, with Keras' rule (utils/naming.py)."""
@@ -59,9 +59,7 @@ def serialize(initializer):
         return {"module": "keras.initializers", "class_name": type(initializer).__name__,
                 "config": initializer.get_config(), "registered_name": None}
     if callable(initializer):
-        name = getattr(initializer, "__name__", type(initializer).__name__)
-        return {"module": getattr(initializer, "__module__", None), "class_name": "function",
-                "config": name, "registered_name": name}
+        return serialize_function(initializer)
     raise ValueError(f"Cannot serialize initializer {initializer!r}: expected an Initializer "
                      "or a callable (shape, dtype=None).")
 
@@ -72,30 +70,7 @@ def deserialize(config, custom_objects=None):
     Raises:
         ValueError: for an unknown class name (the message lists the valid names).
     """
-    custom_objects = with_scopes(custom_objects)  # and the scopes of load_model
-    objects = {**ALL_OBJECTS_DICT, **(custom_objects or {})}
-    if isinstance(config, str):
-        name, arguments = config, {}
-    elif isinstance(config, dict) and config.get("class_name") == "function":
-        return _function(config, custom_objects, "initializer")
-    elif isinstance(config, dict) and "class_name" in config:
-        name, arguments = config["class_name"], config.get("config") or {}
-    else:
-        raise ValueError(f"Cannot deserialize an initializer from {config!r}: expected a name "
-                         "or a dict with 'class_name' and 'config' keys.")
-    if name not in objects:
-        raise ValueError(f"Could not interpret initializer identifier: {name!r}. "
-                         f"Valid names are: {sorted(objects)}.")
-    return objects[name].from_config(arguments)
-
-
-def _function(config, custom_objects, kind):
-    """Resolves Keras' ``{"class_name": "function", "config": name}`` form by name."""
-    name = config.get("config")
-    if name not in (custom_objects or {}):
-        raise ValueError(f"Cannot deserialize the custom {kind} function {name!r}: pass it in "
-                         f"custom_objects={{{name!r}: function}}.")
-    return custom_objects[name]
+    return deserialize_object(config, ALL_OBJECTS_DICT, custom_objects, "initializer", "an")
 
 
 def get(identifier):
