@@ -5,7 +5,6 @@ symbolic tensor of an ``Input`` adds a node to the functional graph instead. Bot
 layer on first use from the shape of what it receives, as Keras does.
 """
 
-import re
 
 import numpy as np
 
@@ -18,25 +17,11 @@ from numpynet.layers.symbolic import (
     map_structure,
     pack_like,
 )
+from numpynet.naming import UniqueNames, snake_case
 from numpynet.tensor import Tensor, Variable, no_grad
 
-_UIDS = {}
-
-
-def unique_name(base):
-    """Returns ``base``, then ``base_1``, ``base_2``... as Keras names layers."""
-    count = _UIDS.get(base, 0)
-    _UIDS[base] = count + 1
-    return base if count == 0 else f"{base}_{count}"
-
-
-def reset_uids():
-    """Restarts layer naming (``nn.utils.clear_session()``)."""
-    _UIDS.clear()
-
-
-def snake_case(name):
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+unique_name = UniqueNames()  # dense, dense_1... as Keras names layers and models
+reset_uids = unique_name.reset  # nn.utils.clear_session()
 
 
 _CALL_DEPTH = []  # the layers whose eager __call__ is running, outermost first

@@ -6,12 +6,12 @@ its :meth:`Loss.call` computes one value per sample (a Tensor on the tape), then
 from :mod:`numpynet.ops` primitives, so the backward pass comes for free.
 """
 
-import re
 import weakref
 
 import numpy as np
 
 from numpynet import ops
+from numpynet.naming import snake_case
 from numpynet.tensor import Tensor
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
@@ -29,13 +29,6 @@ def set_keras_mask(tensor, mask):
 def get_keras_mask(tensor):
     """Returns the mask set with :func:`set_keras_mask`, or None."""
     return _MASKS.get(tensor) if isinstance(tensor, Tensor) else None
-
-
-def snake_case(name):
-    """``"MeanSquaredError"`` -> ``"mean_squared_error"`` (``keras.src.utils.naming``)."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def standardize_reduction(reduction):

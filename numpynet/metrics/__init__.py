@@ -11,7 +11,7 @@ import inspect
 
 from numpynet import losses
 from numpynet.losses import is_binary_or_sparse_categorical
-from numpynet.losses.loss import snake_case
+from numpynet.naming import snake_case
 from numpynet.metrics.accuracy import (
     Accuracy,
     BinaryAccuracy,

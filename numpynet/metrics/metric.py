@@ -12,24 +12,13 @@ from numpynet import config
 from numpynet.losses.loss import (
     apply_mask,
     get_keras_mask,
-    snake_case,
     squeeze_or_expand_to_same_rank,
 )
+from numpynet.naming import UniqueNames, snake_case
 from numpynet.tensor import Tensor, no_grad
 
-_UIDS = {}
-
-
-def unique_name(base):
-    """Returns ``base``, then ``base_1``, ``base_2``... as Keras names metrics without a name."""
-    count = _UIDS.get(base, 0)
-    _UIDS[base] = count + 1
-    return base if count == 0 else f"{base}_{count}"
-
-
-def reset_uids():
-    """Restarts default metric naming (``auc``, ``auc_1``...), as ``clear_session`` does."""
-    _UIDS.clear()
+unique_name = UniqueNames()  # auc, auc_1... as Keras names metrics without a name
+reset_uids = unique_name.reset  # clear_session()
 
 
 def to_array(x, dtype=None):

@@ -115,7 +115,7 @@ class CompiledLoss:
 
 
 def _loss_name(loss):
-    from numpynet.layers.layer import snake_case
+    from numpynet.naming import snake_case
     if loss is None:
         return ""
     name = getattr(loss, "name", None) or getattr(loss, "__name__", "") or type(loss).__name__

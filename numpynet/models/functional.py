@@ -174,7 +174,8 @@ class Model(Trainer, Layer):
 
 
 def _default_name(cls):
-    from numpynet.layers.layer import snake_case, unique_name
+    from numpynet.layers.layer import unique_name
+    from numpynet.naming import snake_case
     return unique_name("functional" if cls is Model else snake_case(cls.__name__))
 
 

@@ -18,12 +18,12 @@ float32 weights stay float32 (a NumPy float64 scalar would silently upcast them)
 :mod:`numpynet.optimizers.casting`.
 """
 
-import re
 import warnings
 
 import numpy as np
 
 from numpynet import config, schedules
+from numpynet.naming import UniqueNames, snake_case
 from numpynet.optimizers.casting import keras_cast
 from numpynet.optimizers.gradients import (
     as_gradient,
@@ -37,17 +37,12 @@ from numpynet.optimizers.saving import (
     serialize_learning_rate,
 )
 
-_NAME_UIDS = {}
+_NAMES = UniqueNames()  # optimizers count apart from layers, as in Keras
 
 
 def _auto_name(class_name):
     """``Adam`` -> ``adam``, ``adam_1``...; ``RMSprop`` -> ``rm_sprop`` (Keras' auto_name)."""
-    name = re.sub(r"\W+", "", class_name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    name = re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-    count = _NAME_UIDS.get(name, 0)
-    _NAME_UIDS[name] = count + 1
-    return name if count == 0 else f"{name}_{count}"
+    return _NAMES(snake_case(class_name))
 
 
 def _check_arguments(kwargs, clip_options, unsupported):
