@@ -7,6 +7,8 @@ with :meth:`Tensor.retain_grad`); :func:`activation_std_by_depth` shows why Glor
 and He suits ReLU. Their figures are in :mod:`numpynet.viz.distribution_plots`.
 """
 
+import contextlib
+
 import numpy as np
 
 QUANTITIES = ("weights", "activations", "gradients", "activation_gradients")
@@ -170,6 +172,21 @@ def _output_gradient(out):
     return np.zeros_like(out.data)  # the loss does not depend on this output
 
 
+@contextlib.contextmanager
+def _model_state_kept(model):
+    """Every ``.grad`` and the non-trainable weights (BatchNormalization's moving statistics)
+    are as before when the block ends, however it ends."""
+    saved_grads = [(w, w.grad) for w in model.weights]
+    saved_state = [(w, w.data.copy()) for w in model.non_trainable_weights]
+    try:
+        yield
+    finally:
+        for w, grad in saved_grads:
+            w.grad = grad
+        for w, value in saved_state:
+            w.assign(value)
+
+
 def layer_distributions(model, x, y, loss=None, batch_size=256, layers=None, training=False):
     """Per-layer weights, activations and gradients of a model on data ``(x, y)``.
 
@@ -215,15 +232,8 @@ def layer_distributions(model, x, y, loss=None, batch_size=256, layers=None, tra
     ys = data_utils.to_arrays(y, model._target_names, "y", model.name)
     data_utils.check_lengths({"x": xs, "y": ys})
     activations = layer_outputs(model, xs, chosen, batch_size)
-    saved_grads = [(w, w.grad) for w in model.weights]
-    saved_state = [(w, w.data.copy()) for w in model.non_trainable_weights]
-    try:
+    with _model_state_kept(model):
         grads, activation_grads = _gradients(model, chosen, xs, ys, loss, batch_size, training)
-    finally:
-        for w, grad in saved_grads:
-            w.grad = grad
-        for w, value in saved_state:
-            w.assign(value)
     result = {}
     for layer in chosen:
         weights = [w.data for w in _layer_weights(layer)]
